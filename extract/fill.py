@@ -1,0 +1,47 @@
+"""Turn what the readers found into schema Values with provenance and confidence."""
+
+from __future__ import annotations
+
+from ..schemas import Method, Provenance, State, Value
+from .document import Cell, Document, Location, Table
+from .rows import Slot
+
+FORMAT_METHOD = {"txt": Method.TEXT_TABLE, "html": Method.HTML, "docx": Method.DOCX, "pdf": Method.PDF}
+
+
+def provenance(doc: Document, loc: Location | None, *, table: Table | None = None, row: int | None = None, col: int | None = None) -> Provenance:
+    loc = loc or Location()
+    return Provenance(
+        file=doc.source,
+        page=loc.page,
+        bbox=loc.bbox,
+        span=loc.span,
+        table=table.index if table is not None else None,
+        row=row,
+        col=col,
+    )
+
+
+def slot_value(doc: Document, slot: Slot, table: Table, row: int, *, method: Method | None = None) -> Value:
+    method = method or FORMAT_METHOD.get(doc.format, Method.TEXT_TABLE)
+    cell: Cell | None = slot.cell
+    prov = provenance(doc, cell.loc if cell else table.loc, table=table, row=row, col=slot.col)
+    if slot.parsed is None:
+        v = Value(state=State.NOT_FOUND, raw=cell.text if cell else None, provenance=prov, method=method, confidence=0.0)
+        v.flag(slot.note or "no reading for this cell")
+        return v
+    p = slot.parsed
+    if slot.inferred:
+        v = Value(value=p.value, raw=None, state=p.state, provenance=prov, method=Method.INFERRED, confidence=0.5)
+        v.flag(slot.note or "inferred from a relation")
+        return v
+    v = Value(value=p.value, raw=p.raw, state=p.state, provenance=prov, method=method, confidence=1.0)
+    if slot.note:
+        v.flag(slot.note, 0.6)
+    return v
+
+
+def missing(doc: Document, reason: str, *, method: Method | None = None) -> Value:
+    v = Value(state=State.NOT_FOUND, provenance=Provenance(file=doc.source), method=method, confidence=0.0)
+    v.flag(reason)
+    return v

@@ -1,0 +1,45 @@
+"""Label normalisation and fuzzy matching, tolerant of spaces, width, breaks and punctuation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_DROP = re.compile(r"[\s\u3000\u00a0\"'“”‘’「」『』()（）\[\]【】《》<>〈〉、，,。.．:：;；!！?？·…_\-—–/／\\|*#]+")
+_ORDINAL = re.compile(r"^\s*(?:[（(]\s*([一二三四五六七八九十]+)\s*[)）]|([一二三四五六七八九十]+)\s*[、.．]|(\d+)\s*[、.．])")
+
+
+@lru_cache(maxsize=4096)
+def norm(text: str) -> str:
+    """Compare-ready form: NFKC (full-width → half-width), no spaces or punctuation."""
+    return _DROP.sub("", unicodedata.normalize("NFKC", text))
+
+
+def leading_ordinal(text: str) -> str | None:
+    """'（三）不予公开' -> '三', '2. 重复申请' -> '2', '一、本年…' -> '一'."""
+    m = _ORDINAL.match(unicodedata.normalize("NFKC", text))
+    if not m:
+        return None
+    return next(g for g in m.groups() if g)
+
+
+def _bigrams(s: str) -> set[str]:
+    return {s[i : i + 2] for i in range(len(s) - 1)} if len(s) > 1 else {s}
+
+
+def containment(label: str, text: str) -> float:
+    """How much of ``label`` appears in ``text`` (0..1), both already normalised.
+
+    Bigrams reward the template's word order; the character-set fallback survives
+    shuffled or dropped characters in mangled exports (``期未按费知要求纳缴用``).
+    """
+    if not label or not text:
+        return 0.0
+    if label in text:
+        return 1.0
+    grams = _bigrams(label)
+    by_bigram = len(grams & _bigrams(text)) / len(grams)
+    chars = set(label)
+    by_char = len(chars & set(text)) / len(chars)
+    return max(by_bigram, 0.8 * by_char)

@@ -1,0 +1,91 @@
+"""Map table 三 (applications) onto its template rows by label, in template order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..schemas import Report, State, TemplateId
+from ..schemas.template import T3_COLUMNS, T3_ROWS, RowSpec
+from .document import Cell, Document, Table
+from .fill import missing, slot_value
+from .labels import containment, leading_ordinal, norm
+from .numbers import parse_cell
+from .rows import read_row, row_sum_relation, value_region
+
+_MIN_SIM = 0.6
+_RELATION = row_sum_relation(len(T3_COLUMNS) - 1)
+
+
+@dataclass
+class _Row:
+    table: Table
+    index: int
+    cells: list[Cell]
+    label: str
+    context: str  # label plus the label-only lines that continue it
+    has_values: bool
+
+
+def _rows(tables: list[Table]) -> list[_Row]:
+    rows: list[_Row] = []
+    for t in tables:
+        for i, cells in enumerate(t.rows):
+            label, region = value_region(cells)
+            has_values = any((p := parse_cell(c.text)) is not None and p.state is not State.BLANK for _, c in region)
+            rows.append(_Row(t, i, cells, label, norm(label), has_values))
+    # A label-only line that does not start a new numbered item continues the
+    # label of the row above it (labels wrapped over lines in text exports).
+    for k in range(len(rows) - 1, 0, -1):
+        r = rows[k]
+        if not r.has_values and r.label and leading_ordinal(r.label) is None:
+            prev = rows[k - 1]
+            prev.context += r.context
+    return rows
+
+
+def _score(spec: RowSpec, row: _Row) -> float:
+    sim = containment(norm(spec.label), row.context)
+    if sim < _MIN_SIM:
+        return 0.0
+    bonus = 0.3 if row.has_values else 0.0
+    if spec.ordinal and spec.ordinal in row.label:
+        bonus += 0.05
+    return sim + bonus
+
+
+def align(specs: tuple[RowSpec, ...], rows: list[_Row]) -> dict[int, _Row]:
+    """Order-preserving best match of template rows to document rows (a small LCS-style DP)."""
+    n, m = len(specs), len(rows)
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            s = _score(specs[i], rows[j])
+            take = s + best[i + 1][j + 1] if s > 0 else -1.0
+            best[i][j] = max(take, best[i + 1][j], best[i][j + 1])
+    out: dict[int, _Row] = {}
+    i = j = 0
+    while i < n and j < m:
+        s = _score(specs[i], rows[j])
+        if s > 0 and abs(best[i][j] - (s + best[i + 1][j + 1])) < 1e-9:
+            out[i] = rows[j]
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def map_t3(doc: Document, tables: list[Table], template: TemplateId, report: Report, why_missing: str) -> None:
+    specs = T3_ROWS[template]
+    matched = align(specs, _rows(tables)) if tables else {}
+    for k, spec in enumerate(specs):
+        row = matched.get(k)
+        if row is None:
+            reason = why_missing if not tables else f"row '{spec.label}' not found in table 三"
+            for col, _ in T3_COLUMNS:
+                report.set(f"t3.{spec.key}.{col}", missing(doc, reason))
+            continue
+        read = read_row(row.cells, len(T3_COLUMNS), relation=_RELATION)
+        for (col, _), slot in zip(T3_COLUMNS, read.slots):
+            report.set(f"t3.{spec.key}.{col}", slot_value(doc, slot, row.table, row.index))

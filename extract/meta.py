@@ -1,0 +1,113 @@
+"""Agency, year and template of a report."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+
+from ..schemas import Method, State, TemplateId, Value
+from .document import Document, Paragraph, Table
+from .fill import missing, provenance
+from .labels import norm
+from .locate import Layout
+
+_TITLE = re.compile(r"^(?P<agency>.*?)\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?:政府)?信息公开(?:工作)?年度?报告")
+_ORG = r"[\u4e00-\u9fff（）()]{2,30}?(?:委员会|管理局|局|委|办公室|人民政府|政府|中心|厅|院|署|部|办|所|站|队|会)"
+_AGENCY_FALLBACKS = (
+    re.compile(rf"可与(?P<a>{_ORG})(?:办公室)?联系"),
+    re.compile(rf"现(?:公布|发布)(?P<a>{_ORG})\s*(?:19|20)\d{{2}}\s*年"),
+    re.compile(rf"^(?P<a>{_ORG})\s*(?:19|20)\d{{2}}\s*年"),
+)
+_PERIOD = re.compile(r"(?:统计|数据)(?:时限|期限|时间|区间)?[^。]{0,12}?自?\s*((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_ORG_END = re.compile(r"(?:委员会|局|委|办公室|政府|中心|厅|院|署|部|办|所|站|队|会)$")
+
+
+def _text_value(doc: Document, p: Paragraph, value: str | int, raw: str, start: int, state: State = State.TEXT) -> Value:
+    loc = p.loc
+    prov = provenance(doc, loc)
+    prov.span = (p.offset + start, p.offset + start + len(raw))
+    return Value(value=value, raw=raw, state=state, provenance=prov, method=Method.REGEX, confidence=0.9)
+
+
+def _clean_agency(s: str) -> str:
+    s = unicodedata.normalize("NFKC", s)
+    s = re.sub(r"\s+", "", s)
+    s = re.sub(r"^(?:关于|印发)", "", s)
+    return s.strip("：:，,。 ")
+
+
+def agency_and_year(doc: Document) -> tuple[Value, Value]:
+    paras = doc.paragraphs
+    agency: Value | None = None
+    year: Value | None = None
+    for k, p in enumerate(paras[:40]):
+        m = _TITLE.search(p.text)
+        if not m or len(p.text) > 80:
+            continue
+        year = _text_value(doc, p, int(m.group("year")), m.group("year"), m.start("year"), State.NUMBER)
+        name = _clean_agency(m.group("agency"))
+        if name and _ORG_END.search(name):
+            agency = _text_value(doc, p, name, m.group("agency").strip(), m.start("agency"))
+        elif k > 0 and _ORG_END.search(_clean_agency(paras[k - 1].text)) and len(paras[k - 1].text) <= 40:
+            prev = paras[k - 1]  # title split over two lines: agency, then "2020 年…报告"
+            agency = _text_value(doc, prev, _clean_agency(prev.text), prev.text.strip(), 0)
+        break
+    if agency is None:
+        for rx in _AGENCY_FALLBACKS:
+            for p in paras:
+                m = rx.search(p.text)
+                if m:
+                    agency = _text_value(doc, p, _clean_agency(m.group("a")), m.group("a"), m.start("a"))
+                    agency.flag("agency taken from the text, not the title", 0.6)
+                    break
+            if agency:
+                break
+    if year is None:
+        for p in paras:
+            m = _PERIOD.search(p.text)
+            if m:
+                year = _text_value(doc, p, int(m.group(1)), m.group(1), m.start(1), State.NUMBER)
+                year.flag("year taken from the statistics period, not the title", 0.7)
+                break
+    if year is None:
+        counts = Counter(int(y) for y in _YEAR.findall(doc.text[:5000]))
+        if counts:
+            y = counts.most_common(1)[0][0]
+            p = next(p for p in paras if str(y) in p.text)
+            year = _text_value(doc, p, y, str(y), p.text.index(str(y)), State.NUMBER)
+            year.flag("year guessed from the most frequent year in the text", 0.4)
+    return agency or missing(doc, "agency not found"), year or missing(doc, "year not found")
+
+
+_T2021 = ("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额", "逾期不补正", "缴纳费用")
+_T2019 = ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "政府集中采购", "采购总金额")
+
+
+def template(doc: Document, layout: Layout, year: int | None) -> Value:
+    """Tables decide first (a report may cite one notice and use the other's tables)."""
+    table_text = norm("\n".join(t.text() for kind in ("t2", "t3") for t in layout.tables.get(kind, [])))
+    votes = Counter()
+    for w in _T2021:
+        votes["2021"] += w in table_text
+    for w in _T2019:
+        votes["2019"] += w in table_text
+    if votes["2021"] != votes["2019"]:
+        choice: TemplateId = "2021" if votes["2021"] > votes["2019"] else "2019"
+        raw = next(w for w in (_T2021 if choice == "2021" else _T2019) if w in table_text)
+        v = Value(value=choice, raw=raw, state=State.TEXT, provenance=provenance(doc, None), method=Method.REGEX, confidence=0.95)
+        return v
+    text = unicodedata.normalize("NFKC", doc.text)
+    cites = {"2021": "〔2021〕30号" in text or "[2021]30号" in text, "2019": "〔2019〕60号" in text or "[2019]60号" in text}
+    if year is not None:
+        choice = "2021" if year >= 2021 else "2019"
+        v = Value(value=choice, raw=str(year), state=State.TEXT, provenance=provenance(doc, None), method=Method.REGEX, confidence=0.8)
+        if cites["2021"] != cites["2019"] and not cites[choice]:
+            v.flag("report year and the notice it cites disagree on the template", 0.5)
+        return v
+    if cites["2021"] != cites["2019"]:
+        choice = "2021" if cites["2021"] else "2019"
+        return Value(value=choice, raw="〔2021〕30号" if choice == "2021" else "〔2019〕60号", state=State.TEXT, provenance=provenance(doc, None), method=Method.REGEX, confidence=0.7)
+    v = missing(doc, "template could not be determined")
+    return v

@@ -1,0 +1,170 @@
+"""Deterministic baseline for the narrative facts (s1.*, s6.*) of fields.md.
+
+Each fact is read by a few patterns over the section it belongs to, falling back
+to the whole text.  The value keeps the matched sentence span, so a reviewer can
+see exactly which words produced it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..schemas import Method, State, Value
+from .document import Document, Paragraph
+from .fill import provenance
+from .locate import Layout
+
+_END = "。；;！？!?：:"
+
+
+@dataclass
+class _Text:
+    """Section text with wrapped lines re-joined, mapped back to Document.text offsets."""
+
+    text: str
+    offsets: list[int]  # offsets[i] = Document.text offset of text[i]
+
+    @classmethod
+    def of(cls, paragraphs: Iterable[Paragraph]) -> _Text:
+        chars: list[str] = []
+        offsets: list[int] = []
+        for p in paragraphs:
+            if chars and chars[-1] not in _END:
+                pass  # a line wrapped mid-sentence: join without a break
+            elif chars:
+                chars.append("\n")
+                offsets.append(p.offset - 1)
+            t = unicodedata.normalize("NFKC", p.text)
+            # NFKC keeps length for CJK text; fall back to the raw text if not.
+            if len(t) != len(p.text):
+                t = p.text
+            chars.extend(t)
+            offsets.extend(range(p.offset, p.offset + len(t)))
+        return cls("".join(chars), offsets)
+
+    def span(self, a: int, b: int) -> tuple[int, int]:
+        return (self.offsets[a], self.offsets[b - 1] + 1) if b > a else (self.offsets[a], self.offsets[a])
+
+
+def _value(doc: Document, txt: _Text, m: re.Match, value: int | float, group: int | str = 1, confidence: float = 0.85) -> Value:
+    a, b = m.span(group) if m.group(group) is not None else m.span()
+    span = txt.span(a, b)
+    para = doc.paragraph_at(span[0])
+    prov = provenance(doc, para.loc if para else None)
+    prov.span = span
+    return Value(value=value, raw=m.group(0), state=State.NUMBER, provenance=prov, method=Method.REGEX, confidence=confidence)
+
+
+def _not_stated(doc: Document) -> Value:
+    # The template asks for these facts but many reports do not state them; null
+    # here is an answer, not a failure, so it is not flagged.
+    return Value(state=State.NOT_FOUND, provenance=provenance(doc, None), method=Method.REGEX, confidence=0.6)
+
+
+def _num(s: str) -> int | float:
+    v = float(s.replace(",", ""))
+    return int(v) if v.is_integer() else v
+
+
+# ---- s1.applications_received -------------------------------------------------
+
+_APPS_NONE = re.compile(r"(?:未|没有)(?:收到|受理|接到|接收)[^。；\d]{0,20}?申请")
+_APPS = re.compile(r"(?:收到|受理|接收|新收|接到)[^。；]{0,25}?申请[^。；\d]{0,12}?(\d[\d,]*)\s*(?:件|个|份|条|宗)")
+_APPS_ZERO_WORD = re.compile(r"(?:收到|受理)[^。；]{0,20}?申请[^。；]{0,6}?(?:0|零)\s*件")
+
+
+def applications(doc: Document, layout: Layout) -> Value:
+    for paras in (layout.section_text(doc, 1), doc.paragraphs):
+        txt = _Text.of(paras)
+        hits = [(m.start(), "none", m) for m in _APPS_NONE.finditer(txt.text)]
+        hits += [(m.start(), "n", m) for m in _APPS.finditer(txt.text)]
+        if hits:
+            _, kind, m = min(hits, key=lambda h: h[0])
+            if kind == "none":
+                return _value(doc, txt, m, 0, 0)
+            return _value(doc, txt, m, _num(m.group(1)))
+    return _not_stated(doc)
+
+
+# ---- s6.processing_fee_yuan ---------------------------------------------------
+
+_FEE_NONE = re.compile(r"(?:未|没有|均未|不曾|无)(?:收取|收缴)[^。；]{0,20}?(?:费|费用)|(?:信息处理费|费用)[^。；]{0,6}?(?:为零|0元)")
+_FEE = re.compile(r"(?:收取|收缴)[^。；\d]{0,20}?处理费(?:用)?\s*(?:为|共|计|合计)?\s*(\d[\d,]*(?:\.\d+)?)\s*(万元|元)?")
+
+
+def processing_fee(doc: Document, layout: Layout) -> Value:
+    for paras in (layout.section_text(doc, 6), doc.paragraphs):
+        txt = _Text.of(paras)
+        hits = [(m.start(), "none", m) for m in _FEE_NONE.finditer(txt.text)]
+        hits += [(m.start(), "n", m) for m in _FEE.finditer(txt.text)]
+        if hits:
+            _, kind, m = min(hits, key=lambda h: h[0])
+            if kind == "none":
+                return _value(doc, txt, m, 0, 0)
+            v = _num(m.group(1))
+            if m.group(2) == "万元":
+                v = _num(str(round(float(v) * 10000, 2)))
+            return _value(doc, txt, m, v)
+    return _not_stated(doc)
+
+
+# ---- s6.npc_suggestions / s6.cppcc_proposals --------------------------------------
+
+_NPC = re.compile(r"人大[^。；，,]{0,14}?建议\s*(?:共)?\s*(\d+)\s*(?:件|条|个|份)")
+_CPPCC = re.compile(r"政协[^。；，,]{0,14}?提案\s*(?:共)?\s*(\d+)\s*(?:件|条|个|份)")
+
+
+def _count(doc: Document, layout: Layout, rx: re.Pattern) -> Value:
+    for paras in (layout.section_text(doc, 6), doc.paragraphs):
+        txt = _Text.of(paras)
+        m = rx.search(txt.text)
+        if m:
+            return _value(doc, txt, m, _num(m.group(1)))
+    return _not_stated(doc)
+
+
+# ---- s1.proactive_count --------------------------------------------------------
+
+_COUNT = re.compile(r"(\d[\d,]*)\s*(?:条|篇|件|项|则)")
+_CLAUSE_BREAK = re.compile(r"[，,。；;：:！？\n]")
+
+
+def proactive_count(doc: Document, layout: Layout, year: int | None) -> Value:
+    """The headline count of proactively disclosed items in section 一, by a scored reading."""
+    txt = _Text.of(layout.section_text(doc, 1))
+    text = txt.text
+    best: tuple[int, re.Match] | None = None
+    year_words = ("全年", "本年", "年度", "今年") + ((f"{year}年", f"{year} 年") if year else ())
+    for m in _COUNT.finditer(text):
+        clause_start = max((b.end() for b in _CLAUSE_BREAK.finditer(text, 0, m.start())), default=0)
+        clause = text[clause_start : m.start()]
+        if not re.search(r"发布|公开|更新", clause):
+            continue
+        sent_start = max(text.rfind(ch, 0, m.start()) for ch in "。\n") + 1
+        sent_end = min((i for i in (text.find(ch, m.end()) for ch in "。\n") if i >= 0), default=len(text))
+        sentence = text[sent_start:sent_end]
+        score = 2
+        score += 3 if "主动公开" in sentence else 0
+        scoped = any(w in clause for w in year_words)
+        score += 2 if scoped else 0
+        score -= 3 if re.search(r"总计|累计|截至|截止", clause) else 0
+        score -= 2 if ("其中" in clause and not scoped) else 0
+        if best is None or score > best[0]:
+            best = (score, m)
+    if best is None or best[0] < 3:
+        return _not_stated(doc)
+    v = _value(doc, txt, best[1], _num(best[1].group(1)), confidence=0.7)
+    return v
+
+
+def narrative_facts(doc: Document, layout: Layout, year: int | None) -> dict[str, Value]:
+    return {
+        "s1.proactive_count": proactive_count(doc, layout, year),
+        "s1.applications_received": applications(doc, layout),
+        "s6.processing_fee_yuan": processing_fee(doc, layout),
+        "s6.npc_suggestions": _count(doc, layout, _NPC),
+        "s6.cppcc_proposals": _count(doc, layout, _CPPCC),
+    }

@@ -1,0 +1,205 @@
+"""Read the n values of one table row, whatever the export did to its cells.
+
+Exports drop empty cells, add filler cells, put several numbers in one cell or run
+a row's digits together.  The reader tries the readings the row admits; where
+they disagree it uses the template's own relation for the row (总计 = the sum of
+the others) to choose, and says so.  It never changes a number it read: an
+alignment chosen or a cell inferred by the relation is flagged for review.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..schemas import State
+from .document import Cell
+from .numbers import Parsed, parse_cell
+
+Relation = Callable[[Sequence[float | None]], bool | None]  # None: not assessable
+
+
+@dataclass(slots=True)
+class Slot:
+    parsed: Parsed | None  # None: no reading for this column
+    cell: Cell | None
+    col: int | None  # grid column of the cell
+    note: str | None = None  # set when confidence should drop and review is needed
+    inferred: bool = False
+
+
+@dataclass(slots=True)
+class RowRead:
+    slots: list[Slot]
+    label: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _is_label(cell: Cell) -> bool:
+    return bool(cell.text.strip()) and parse_cell(cell.text) is None
+
+
+def value_region(cells: Sequence[Cell]) -> tuple[str, list[tuple[int, Cell]]]:
+    """Split a row into its label text and the (grid column, cell) pairs after it."""
+    live = [(i, c) for i, c in enumerate(cells) if not c.filler]
+    last_label = max((k for k, (_, c) in enumerate(live) if _is_label(c)), default=-1)
+    label = " ".join(c.text for _, c in live[: last_label + 1] if c.text.strip())
+    return label, live[last_label + 1 :]
+
+
+def _numbers(vec: Sequence[Parsed | None]) -> list[float | None]:
+    return [p.value if p is not None and p.state is State.NUMBER else None for p in vec]
+
+
+def row_sum_relation(n_detail: int) -> Relation:
+    """The last column is the sum of the first ``n_detail`` (None when blanks leave it open)."""
+
+    def rel(values: Sequence[float | None]) -> bool | None:
+        if len(values) != n_detail + 1 or any(v is None for v in values):
+            return None
+        return abs(sum(values[:n_detail]) - values[n_detail]) < 1e-9  # type: ignore[arg-type]
+
+    rel.single_total = True  # type: ignore[attr-defined]  # lets _infer solve for one hole
+    return rel
+
+
+def grouped_relation(groups: int, size: int) -> Relation:
+    """Several groups side by side, each ending in its own total (table 四)."""
+    inner = row_sum_relation(size - 1)
+
+    def rel(values: Sequence[float | None]) -> bool | None:
+        results = [inner(values[g * size : (g + 1) * size]) for g in range(groups)]
+        if any(r is False for r in results):
+            return False
+        return None if any(r is None for r in results) else True
+
+    return rel
+
+
+def _split_run(digits: str, n: int, relation: Relation | None, limit: int = 20000) -> list[list[int]]:
+    """Ways to cut a run of digits into n numbers (no leading zeros) that satisfy the relation."""
+    out: list[list[int]] = []
+    L = len(digits)
+    if L < n or L > n * 5:
+        return out
+    for k, cuts in enumerate(itertools.combinations(range(1, L), n - 1)):
+        if k > limit:
+            break
+        bounds = (0, *cuts, L)
+        parts = [digits[a:b] for a, b in zip(bounds, bounds[1:])]
+        if any(len(p) > 1 and p[0] == "0" for p in parts):
+            continue
+        nums = [int(p) for p in parts]
+        if relation is None or relation(nums) is True:
+            out.append(nums)
+            if len(out) > 1 and relation is None:
+                break
+    return out
+
+
+def read_row(cells: Sequence[Cell], n: int, *, relation: Relation | None = None, decimal: bool = False) -> RowRead:
+    label, region = value_region(cells)
+    parsed = [(col, c, parse_cell(c.text, decimal=decimal)) for col, c in region]
+    slots = [Slot(p, c, col, p.note if p else None) for col, c, p in parsed]
+
+    if len(slots) > n:
+        # Trailing then leading blanks are the usual padding of text exports.
+        while len(slots) > n and slots[-1].parsed is not None and slots[-1].parsed.state is State.BLANK:
+            slots.pop()
+        while len(slots) > n and slots[0].parsed is not None and slots[0].parsed.state is State.BLANK:
+            slots.pop(0)
+    if len(slots) == n:
+        return RowRead(slots, label)
+    if len(slots) > n:
+        return _too_many(slots, n, label, relation)
+    return _too_few(slots, n, label, relation)
+
+
+def _key(slot: Slot) -> tuple:
+    p = slot.parsed
+    return (p.state, p.value) if p else (None, None)
+
+
+def _too_many(slots: list[Slot], n: int, label: str, relation: Relation | None) -> RowRead:
+    windows = [slots[i : i + n] for i in range(len(slots) - n + 1)]
+    readings = {tuple(_key(s) for s in w) for w in windows}
+    note = f"row has {len(slots)} cells for {n} columns"
+    if len(readings) == 1:
+        # Every alignment reads the same values (a row of zeros, say): no choice to make.
+        return RowRead(windows[0], label, [note + "; every alignment reads the same"])
+    if relation is not None:
+        good = [w for w in windows if relation(_numbers([s.parsed for s in w])) is True]
+        if len({tuple(_key(s) for s in w) for w in good}) == 1:
+            chosen = [Slot(s.parsed, s.cell, s.col, note + "; aligned by the row's 总计 relation") for s in good[0]]
+            return RowRead(chosen, label, [note])
+    return RowRead([Slot(None, None, None, note + "; alignment ambiguous") for _ in range(n)], label, [note])
+
+
+def _too_few(slots: list[Slot], n: int, label: str, relation: Relation | None) -> RowRead:
+    # Several numbers in one cell: "0 0 0" or "3\u30000".
+    tokens: list[Slot] = []
+    for s in slots:
+        parts = s.cell.text.split() if s.cell is not None else []
+        if len(parts) > 1 and all(parse_cell(p) is not None for p in parts):
+            tokens += [Slot(parse_cell(p), s.cell, s.col, "several numbers shared one cell") for p in parts]
+        else:
+            tokens.append(s)
+    if len(tokens) == n:
+        return RowRead(tokens, label, ["numbers split out of shared cells"])
+
+    # One run of digits for the whole row: "640020470".
+    nonblank = [s for s in slots if s.parsed is not None and s.parsed.state is not State.BLANK]
+    if len(nonblank) == 1 and nonblank[0].parsed.state is State.NUMBER and nonblank[0].cell is not None:
+        digits = "".join(ch for ch in nonblank[0].cell.text if ch.isdigit())
+        if len(digits) >= n:
+            ways = _split_run(digits, n, relation)
+            s0 = nonblank[0]
+            if len(ways) == 1:
+                note = "digits of the row ran together; split by the row's relation"
+                return RowRead([Slot(Parsed(State.NUMBER, v, s0.cell.text), s0.cell, s0.col, note) for v in ways[0]], label, [note])
+            note = f"digits of the row ran together; {len(ways)} readings fit the relation"
+            return RowRead([Slot(None, s0.cell, s0.col, note) for _ in range(n)], label, [note])
+
+    # Cells dropped: try every place the missing cells could have been.
+    missing = n - len(slots)
+    note = f"row has {len(slots)} cells for {n} columns"
+    if missing > 2 or not slots:
+        return RowRead([Slot(None, None, None, note) for _ in range(n)], label, [note])
+    candidates: list[list[Slot]] = []
+    for gaps in itertools.combinations(range(n), missing):
+        it = iter(slots)
+        vec = [None if i in gaps else next(it) for i in range(n)]
+        candidates.append(_infer(vec, relation, note))
+    first = candidates[0]
+    out: list[Slot] = []
+    for i in range(n):
+        keys = {_key(c[i]) if c[i].parsed else None for c in candidates}
+        if len(keys) == 1 and first[i].parsed is not None:
+            src = next(c[i] for c in candidates if c[i].cell is not None) if any(c[i].cell for c in candidates) else first[i]
+            out.append(Slot(first[i].parsed, src.cell, src.col, note + "; every placement reads the same", inferred=any(c[i].inferred for c in candidates)))
+        else:
+            out.append(Slot(None, None, None, note + "; cannot tell which cell is missing"))
+    return RowRead(out, label, [note])
+
+
+def _infer(vec: list[Slot | None], relation: Relation | None, note: str) -> list[Slot]:
+    """Fill one missing cell from the row relation when all the others are numbers."""
+    holes = [i for i, s in enumerate(vec) if s is None]
+    out = [s if s is not None else Slot(None, None, None, note) for s in vec]
+    if relation is None or not getattr(relation, "single_total", False) or len(holes) != 1:
+        return out
+    nums = _numbers([s.parsed for s in out])
+    if sum(v is None for v in nums) != 1:
+        return out
+    h = holes[0]
+    total_idx = len(vec) - 1
+    if h == total_idx:
+        value = sum(nums[:-1])  # type: ignore[arg-type]
+    else:
+        value = nums[-1] - sum(v for i, v in enumerate(nums[:-1]) if i != h)  # type: ignore[operator]
+    if value < 0:
+        return out
+    value = int(value) if float(value).is_integer() else value
+    out[h] = Slot(Parsed(State.NUMBER, value, ""), None, None, note + "; missing cell inferred from the row's 总计 relation", inferred=True)
+    return out

@@ -1,0 +1,105 @@
+"""source → document model → template mapping → schema → checks → record."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import checks
+from .extract.document import Document, ExtractionError
+from .extract.load import load
+from .extract.locate import TABLE_SECTIONS, Layout, locate
+from .extract.map_t2 import map_t2
+from .extract.map_t3 import map_t3
+from .extract.map_t4 import map_t4
+from .extract.meta import agency_and_year, template as detect_template
+from .extract.narrative import narrative_facts
+from .schemas import Report, State
+
+
+class Record(BaseModel):
+    """What the toolkit says about one input file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    sha256: str | None = None
+    status: Literal["ok", "error"]
+    error: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+    pages: int | None = None
+    seconds: float | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+    review: dict[str, str] = Field(default_factory=dict)
+    report: Report | None = None
+
+
+_TABLE_NAMES = {"t2": "二", "t3": "三", "t4": "四"}
+
+
+def _why_missing(kind: str, layout: Layout, doc: Document) -> str:
+    section = TABLE_SECTIONS[kind]
+    if layout.images.get(section):
+        names = ", ".join(i.name or "image" for i in layout.images[section][:3])
+        return f"table {_TABLE_NAMES[kind]} is present only as an image ({names}); needs OCR or a human"
+    if not layout.sections and any(True for b in doc.blocks if b.__class__.__name__ == "Image"):
+        return f"table {_TABLE_NAMES[kind]} not found; the document has images that may hold it"
+    return f"table {_TABLE_NAMES[kind]} not found"
+
+
+def _check_is_report(doc: Document, layout: Layout) -> None:
+    if layout.tables or len(layout.sections) >= 2:
+        return
+    if "信息公开" in doc.text and "年度报告" in doc.text:
+        return
+    raise ExtractionError("not a government information disclosure annual report (no template sections or tables found)")
+
+
+def build_report(doc: Document) -> Report:
+    layout = locate(doc)
+    _check_is_report(doc, layout)
+    agency, year = agency_and_year(doc)
+    year_num = year.value if year.state is State.NUMBER else None
+    tmpl = detect_template(doc, layout, year_num)  # type: ignore[arg-type]
+    template_id = tmpl.value if tmpl.value in ("2019", "2021") else "2021"
+    report = Report.empty(template_id)  # type: ignore[arg-type]
+    report.meta.agency, report.meta.year, report.meta.template = agency, year, tmpl
+    map_t2(doc, layout.tables.get("t2", []), template_id, report, _why_missing("t2", layout, doc))  # type: ignore[arg-type]
+    map_t3(doc, layout.tables.get("t3", []), template_id, report, _why_missing("t3", layout, doc))  # type: ignore[arg-type]
+    map_t4(doc, layout.tables.get("t4", []), report, _why_missing("t4", layout, doc))
+    for key, value in narrative_facts(doc, layout, year_num).items():  # type: ignore[arg-type]
+        report.set(key, value)
+    checks.run_checks(report, doc)
+    return report
+
+
+def extract_file(path: Path, source: str | None = None) -> Record:
+    """Extract one file.  Never raises for a bad input: the error goes in the record."""
+    source = source or str(path)
+    started = time.perf_counter()
+    digest = None
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        doc = load(path, source)
+        report = build_report(doc)
+    except ExtractionError as exc:
+        return Record(source=source, sha256=digest, status="error", error=str(exc), seconds=time.perf_counter() - started)
+    except OSError as exc:
+        return Record(source=source, sha256=digest, status="error", error=f"cannot read file: {exc}", seconds=time.perf_counter() - started)
+    return Record(
+        source=source,
+        sha256=digest,
+        status="ok",
+        format=doc.format,
+        encoding=doc.encoding,
+        pages=doc.pages,
+        seconds=time.perf_counter() - started,
+        fields=report.to_flat(),
+        review=report.review(),
+        report=report,
+    )
