@@ -17,6 +17,7 @@ class Location:
     page: int | None = None  # 1-based
     bbox: tuple[float, float, float, float] | None = None
     span: tuple[int, int] | None = None  # character offsets in the decoded source text
+    xpath: str | None = None  # element path in HTML and DOCX sources
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ def provenance(doc: Document, loc: Location | None, *, table: Table | None = Non
         page=loc.page,
         bbox=loc.bbox,
         span=loc.span,
+        xpath=loc.xpath,
         table=table.index if table is not None else None,
         row=row,
         col=col,

@@ -17,7 +17,7 @@ _ORG = r"[\u4e00-\u9fff（）()]{2,30}?(?:委员会|管理局|局|委|办公室|
 _AGENCY_FALLBACKS = (
     re.compile(rf"可与(?P<a>{_ORG})(?:办公室)?联系"),
     re.compile(rf"现(?:公布|发布)(?P<a>{_ORG})\s*(?:19|20)\d{{2}}\s*年"),
-    re.compile(rf"^(?P<a>{_ORG})\s*(?:19|20)\d{{2}}\s*年"),
+    re.compile(rf"(?:^|\n)(?P<a>{_ORG})\s*(?:19|20)\d{{2}}\s*年"),
 )
 _PERIOD = re.compile(r"(?:统计|数据)(?:时限|期限|时间|区间)?[^。]{0,12}?自?\s*((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
@@ -55,14 +55,15 @@ def agency_and_year(doc: Document) -> tuple[Value, Value]:
             agency = _text_value(doc, prev, _clean_agency(prev.text), prev.text.strip(), 0)
         break
     if agency is None:
+        # Search the joined text: PDF lines wrap in the middle of names.
+        joined = doc.text.replace("\n", "")
+        starts = [p.offset - doc.text.count("\n", 0, p.offset) for p in paras]
         for rx in _AGENCY_FALLBACKS:
-            for p in paras:
-                m = rx.search(p.text)
-                if m:
-                    agency = _text_value(doc, p, _clean_agency(m.group("a")), m.group("a"), m.start("a"))
-                    agency.flag("agency taken from the text, not the title", 0.6)
-                    break
-            if agency:
+            m = rx.search(joined)
+            if m:
+                k = max(i for i, s in enumerate(starts) if s <= m.start("a"))
+                agency = _text_value(doc, paras[k], _clean_agency(m.group("a")), m.group("a"), m.start("a") - starts[k])
+                agency.flag("agency taken from the text, not the title", 0.6)
                 break
     if year is None:
         for p in paras:

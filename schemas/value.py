@@ -39,6 +39,7 @@ class Provenance(BaseModel):
     page: int | None = None
     bbox: tuple[float, float, float, float] | None = None
     span: tuple[int, int] | None = None
+    xpath: str | None = None  # HTML/DOCX element path
     table: int | None = None  # index of the table block in the document
     row: int | None = None
     col: int | None = None

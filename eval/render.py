@@ -1,0 +1,160 @@
+"""Render a ReportLayout as HTML (lxml), DOCX (python-docx) or a text-layer PDF (reportlab)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from ..extract.document import Document, Paragraph, Table
+from ..extract.locate import classify
+from .layout import Gold, ReportLayout, TableSpec, spans, tables_for
+
+
+def layout_from_document(doc: Document, gold: Gold, template: str) -> ReportLayout:
+    """Keep a real report's narrative, and put tables rebuilt from gold where its tables were."""
+    tables = tables_for(gold, template)
+    out = ReportLayout(title="")
+    done: set[str] = set()
+    for block in doc.blocks:
+        if isinstance(block, Paragraph):
+            if not out.title:
+                out.title = block.text
+            out.blocks.append(block.text)
+        elif isinstance(block, Table):
+            kind = classify(block)
+            if kind in tables and kind not in done:
+                done.add(kind)
+                out.blocks.append(tables[kind])
+    return out
+
+
+# ---- HTML ------------------------------------------------------------------------
+
+
+def render_html(layout: ReportLayout, *, encoding: str = "utf-8", chrome: bool = True, declare_charset: bool = True) -> bytes:
+    from lxml import etree
+    from lxml.builder import E
+
+    def table(spec: TableSpec):
+        rows = []
+        for row in spec.rows:
+            tds = []
+            for cell in row:
+                td = E.td(cell.text)
+                if cell.rowspan > 1:
+                    td.set("rowspan", str(cell.rowspan))
+                if cell.colspan > 1:
+                    td.set("colspan", str(cell.colspan))
+                tds.append(td)
+            rows.append(E.tr(*tds))
+        return E.table(E.tbody(*rows), border="1", cellspacing="0")
+
+    body_content = [table(b) if isinstance(b, TableSpec) else E.p(b) for b in layout.blocks]
+    article = E.div(*body_content, **{"class": "article-content"})
+    page_parts = []
+    if chrome:
+        page_parts += [
+            E.div(E.a("首页", href="/"), " > ", E.a("政府信息公开", href="/xxgk/"), " > ", E.a("年度报告", href="#"), **{"class": "breadcrumb"}),
+            E.table(E.tr(E.td("索引号："), E.td("000000000/2024-00001")), E.tr(E.td("发布机构："), E.td("本机关")), **{"class": "meta-info"}),
+            E.div("【字体：", E.a("大"), E.a("中"), E.a("小"), "】", E.a("打印"), **{"class": "fontsize"}),
+        ]
+    # Reports are often wrapped in a layout table by site templates.
+    wrapped = E.table(E.tr(E.td(article)), **{"class": "layout"}) if chrome else article
+    page_parts.append(wrapped)
+    if chrome:
+        page_parts.append(E.div("附件下载", E.br(), "主办单位：某某市人民政府办公室", **{"class": "footer"}))
+    head = [E.title(layout.title or "年度报告")]
+    if declare_charset:
+        head.insert(0, E.meta(charset=encoding))
+    html = E.html(E.head(*head), E.body(*page_parts))
+    text = "<!DOCTYPE html>\n" + etree.tostring(html, encoding="unicode", method="html")
+    return text.encode(encoding)
+
+
+# ---- DOCX ------------------------------------------------------------------------
+
+
+def render_docx(layout: ReportLayout, path: Path) -> None:
+    import docx
+    from docx.oxml.ns import qn
+
+    d = docx.Document()
+    style = d.styles["Normal"]
+    style.font.name = "SimSun"
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    for block in layout.blocks:
+        if isinstance(block, TableSpec):
+            n_rows = len(block.rows)
+            t = d.add_table(rows=n_rows, cols=block.n_cols)
+            t.style = "Table Grid"
+            for r, c, rs, cs in spans(block):
+                t.cell(r, c).merge(t.cell(r + rs - 1, c + cs - 1))
+            taken: set[tuple[int, int]] = set()
+            for r, row in enumerate(block.rows):
+                c = 0
+                for cell in row:
+                    while (r, c) in taken:
+                        c += 1
+                    for dr in range(cell.rowspan):
+                        for dc in range(cell.colspan):
+                            taken.add((r + dr, c + dc))
+                    t.cell(r, c).text = cell.text
+                    c += cell.colspan
+        else:
+            d.add_paragraph(block)
+    d.save(str(path))
+
+
+# ---- PDF -------------------------------------------------------------------------
+
+_FONT = "STSong-Light"
+
+
+def _register_font() -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    if _FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
+
+
+def render_pdf(layout: ReportLayout, path: Path) -> None:
+    """A text-layer PDF with ruled tables, as Word or LibreOffice export them; long tables break across pages."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph as RLParagraph
+    from reportlab.platypus import SimpleDocTemplate, Spacer
+    from reportlab.platypus import Table as RLTable
+
+    _register_font()
+    body = ParagraphStyle("body", fontName=_FONT, fontSize=10.5, leading=16, wordWrap="CJK")
+    small = ParagraphStyle("cell", fontName=_FONT, fontSize=7, leading=9, wordWrap="CJK")
+    width = A4[0] - 30 * mm
+    story = []
+    for block in layout.blocks:
+        if isinstance(block, TableSpec):
+            data = [[""] * block.n_cols for _ in block.rows]
+            taken: set[tuple[int, int]] = set()
+            for r, row in enumerate(block.rows):
+                c = 0
+                for cell in row:
+                    while (r, c) in taken:
+                        c += 1
+                    for dr in range(cell.rowspan):
+                        for dc in range(cell.colspan):
+                            taken.add((r + dr, c + dc))
+                    data[r][c] = RLParagraph(escape(cell.text), small) if cell.text else ""
+                    c += cell.colspan
+            if block.kind == "t3":
+                widths = [14 * mm, 20 * mm, 46 * mm] + [(width - 80 * mm) / 7] * 7
+            else:
+                widths = [width / block.n_cols] * block.n_cols
+            style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+            style += [("SPAN", (c, r), (c + cs - 1, r + rs - 1)) for r, c, rs, cs in spans(block)]
+            story.append(RLTable(data, colWidths=widths, style=style))
+            story.append(Spacer(1, 4 * mm))
+        else:
+            story.append(RLParagraph(escape(block), body))
+    SimpleDocTemplate(str(path), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm).build(story)

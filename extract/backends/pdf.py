@@ -1,0 +1,100 @@
+"""PDF with a text layer, via PyMuPDF: lines with bboxes, ruled tables, tables joined across pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+
+from ..document import Cell, Document, ExtractionError, Image, Location, Paragraph, Table
+from ..labels import norm
+
+_TABLE_HINTS = ("本年新收", "予以公开", "行政复议", "信息内容", "第二十条")
+
+
+def _in_any(bbox: tuple[float, float, float, float], boxes: list[tuple[float, float, float, float]]) -> bool:
+    cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
+    return any(b[0] - 1 <= cx <= b[2] + 1 and b[1] - 1 <= cy <= b[3] + 1 for b in boxes)
+
+
+def _tables(page: pymupdf.Page, number: int) -> list[tuple[float, Table]]:
+    # Ruling lines alone (use_layout=False): the layout model drops columns that
+    # happen to be empty, which is exactly what blank statistical tables have.
+    found = page.find_tables(strategy="lines", use_layout=False)
+    if not found.tables and any(h in norm(page.get_text()) for h in _TABLE_HINTS):
+        found = page.find_tables(strategy="text", use_layout=False)
+    out = []
+    for t in found.tables:
+        data = t.extract()
+        rows: list[list[Cell]] = []
+        for r, row in enumerate(data):
+            cell_boxes = t.rows[r].cells if r < len(t.rows) else [None] * len(row)
+            cells = []
+            for c, text in enumerate(row):
+                bbox = cell_boxes[c] if c < len(cell_boxes) else None
+                loc = Location(page=number, bbox=tuple(round(v, 2) for v in bbox) if bbox else None)
+                cells.append(Cell(text=(text or "").replace("\n", " ").strip(), loc=loc, filler=text is None))
+            rows.append(cells)
+        bbox = tuple(round(v, 2) for v in t.bbox)
+        out.append((t.bbox[1], Table(rows=rows, loc=Location(page=number, bbox=bbox))))
+    return out
+
+
+def load_pdf(path: Path, source: str) -> Document:
+    try:
+        pdf = pymupdf.open(str(path))
+    except Exception as exc:  # PyMuPDF raises several types for damaged files
+        raise ExtractionError(f"cannot open PDF: {exc}") from exc
+    if pdf.needs_pass:
+        raise ExtractionError("PDF is password-protected")
+    doc = Document(source=source, format="pdf", pages=pdf.page_count)
+    try:
+        for page in pdf:
+            number = page.number + 1
+            tables = _tables(page, number)
+            boxes = [t.loc.bbox for _, t in tables if t.loc.bbox]
+            items: list[tuple[float, object]] = list(tables)
+            for k, block in enumerate(page.get_text("dict")["blocks"]):
+                if block.get("type") == 1:
+                    items.append((block["bbox"][1], Image(name=f"page{number}-image{k + 1}", loc=Location(page=number, bbox=tuple(block["bbox"])), data=block.get("image"))))
+                    continue
+                for line in block.get("lines", []):
+                    text = "".join(s["text"] for s in line["spans"]).strip()
+                    bbox = tuple(round(v, 2) for v in line["bbox"])
+                    if text and not _in_any(bbox, boxes):
+                        items.append((bbox[1], Paragraph(text=text, loc=Location(page=number, bbox=bbox))))
+            items.sort(key=lambda it: it[0])
+            for _, block in items:
+                _append(doc, block)  # type: ignore[arg-type]
+    except ExtractionError:
+        raise
+    except Exception as exc:
+        raise ExtractionError(f"cannot read PDF content: {exc}") from exc
+    return doc.finish()
+
+
+def _append(doc: Document, block: Paragraph | Table | Image) -> None:
+    """Join a table continued on the next page: same horizontal extent, nothing but page furniture between.
+
+    Column counts may differ: label columns merged on one page can be split on the next.
+    """
+    if isinstance(block, Table) and doc.blocks:
+        prev_table = None
+        for b in reversed(doc.blocks):
+            if isinstance(b, Table):
+                prev_table = b
+                break
+            if isinstance(b, Paragraph) and len(norm(b.text)) > 8:
+                break  # real text between: a different table
+        if prev_table is not None and prev_table.loc.page != block.loc.page and _same_extent(prev_table, block):
+            while doc.blocks and doc.blocks[-1] is not prev_table:
+                doc.blocks.pop()  # page numbers and running headers between the halves
+            prev_table.rows.extend(block.rows)
+            return
+    doc.blocks.append(block)
+
+
+def _same_extent(a: Table, b: Table) -> bool:
+    if a.loc.bbox is None or b.loc.bbox is None:
+        return a.n_cols == b.n_cols
+    return abs(a.loc.bbox[0] - b.loc.bbox[0]) < 6 and abs(a.loc.bbox[2] - b.loc.bbox[2]) < 6
