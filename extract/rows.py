@@ -10,11 +10,12 @@ alignment chosen or a cell inferred by the relation is flagged for review.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..schemas import State
-from .document import Cell
+from .document import Cell, Location
 from .numbers import Parsed, parse_cell
 
 Relation = Callable[[Sequence[float | None]], bool | None]  # None: not assessable
@@ -40,12 +41,25 @@ def _is_label(cell: Cell) -> bool:
     return bool(cell.text.strip()) and parse_cell(cell.text) is None
 
 
+_GLUED_DIGITS = re.compile(r"^(?P<label>.*[\u4e00-\u9fff）)])\s*(?P<digits>\d[\d ]*)$")
+
+
 def value_region(cells: Sequence[Cell]) -> tuple[str, list[tuple[int, Cell]]]:
     """Split a row into its label text and the (grid column, cell) pairs after it."""
     live = [(i, c) for i, c in enumerate(cells) if not c.filler]
     last_label = max((k for k, (_, c) in enumerate(live) if _is_label(c)), default=-1)
     label = " ".join(c.text for _, c in live[: last_label + 1] if c.text.strip())
-    return label, live[last_label + 1 :]
+    region = live[last_label + 1 :]
+    if last_label >= 0 and not any(c.text.strip() for _, c in region):
+        # A flattened row: "本年新收…申请数量640020470" has its values glued to the label.
+        col, cell = live[last_label]
+        m = _GLUED_DIGITS.match(cell.text.strip())
+        if m:
+            label = label[: len(label) - len(cell.text.strip())] + m.group("label")
+            start = cell.loc.span[0] + cell.text.index(m.group("digits")) if cell.loc.span else None
+            loc = Location(cell.loc.page, cell.loc.bbox, (start, start + len(m.group("digits"))) if start is not None else None, cell.loc.xpath)
+            region = [(col, Cell(m.group("digits"), loc))]
+    return label, region
 
 
 def _numbers(vec: Sequence[Parsed | None]) -> list[float | None]:

@@ -1,0 +1,108 @@
+"""``nianbao eval``: score records against gold, print tables, gate on thresholds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ..inputs import SUFFIXES
+from ..pipeline import extract_file
+from .score import Counts, Evaluation, evaluate, load_gold_dir
+
+
+def documents_for(gold_dir: Path, names: list[str]) -> list[Path]:
+    """Documents named like the gold files (``<stem>.<ext>``), anywhere beside the gold folder."""
+    root = gold_dir.resolve().parent
+    out = []
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.suffix.lower() in SUFFIXES and gold_dir.resolve() not in p.resolve().parents:
+            if any(p.name.startswith(n + ".") for n in names):
+                out.append(p)
+    return out
+
+
+def _counts_table(title: str, groups: dict[str, Counts]) -> Table:
+    t = Table(title=title, title_justify="left")
+    for col in ("group", "fields", "accuracy", "wrong", "silent", "halluc.", "needless flags", "blank↔0"):
+        t.add_column(col, justify="right" if col != "group" else "left")
+    for name, c in groups.items():
+        t.add_row(name, str(c.fields), f"{c.accuracy:.2%}", str(c.wrong), str(c.silent), str(c.hallucinations), str(c.needless_flags), str(c.blank_zero))
+    return t
+
+
+def print_evaluation(ev: Evaluation, console: Console, show_wrong: int = 50) -> None:
+    console.print(_counts_table("overall", {"all": ev.overall}))
+    console.print(_counts_table("by table", dict(sorted(ev.by_table.items()))))
+    console.print(_counts_table("by format", dict(sorted(ev.by_format.items()))))
+    console.print(_counts_table("by template", dict(sorted(ev.by_template.items()))))
+    if ev.unmatched_gold:
+        console.print(f"[yellow]gold files with no record:[/yellow] {', '.join(ev.unmatched_gold)}")
+    for name, err in ev.errors.items():
+        console.print(f"[yellow]error[/yellow] {name}: {err}")
+    wrong = [r for r in ev.results if not r.correct]
+    if wrong:
+        t = Table(title=f"wrong fields ({len(wrong)}; silent first)", title_justify="left")
+        for col in ("report", "key", "gold", "predicted", "raw", "where", "flag"):
+            t.add_column(col)
+        for r in sorted(wrong, key=lambda r: (r.flagged, r.report, r.key))[:show_wrong]:
+            where = ""
+            if r.provenance:
+                p = r.provenance
+                where = " ".join(f"{k}={p[k]}" for k in ("page", "span", "xpath", "table", "row", "col") if p.get(k) is not None)
+            t.add_row(r.report, r.key, json.dumps(r.gold, ensure_ascii=False), json.dumps(r.predicted, ensure_ascii=False), r.raw or "", where, "flagged" if r.flagged else "[red]SILENT[/red]")
+        console.print(t)
+
+
+def print_comparison(old: dict[str, Any], new: dict[str, Any], console: Console) -> None:
+    t = Table(title="compared with the earlier run", title_justify="left")
+    for col in ("group", "accuracy before", "after", "silent before", "after"):
+        t.add_column(col)
+    rows = [("overall", old["overall"], new["overall"])]
+    rows += [(f"table {k}", old["by_table"].get(k), v) for k, v in new["by_table"].items()]
+    for name, a, b in rows:
+        a = a or {"accuracy": 0, "silent": 0}
+        t.add_row(name, f"{a['accuracy']:.2%}", f"{b['accuracy']:.2%}", str(a["silent"]), str(b["silent"]))
+    console.print(t)
+    before, after = old.get("status", {}), new.get("status", {})
+    fixed = sorted(k for k, ok in after.items() if ok and before.get(k) is False)
+    broken = sorted(k for k, ok in after.items() if not ok and before.get(k) is True)
+    console.print(f"fixed: {len(fixed)}  broken: {len(broken)}")
+    for k in broken[:30]:
+        console.print(f"  [red]broken[/red] {k}")
+    for k in fixed[:30]:
+        console.print(f"  [green]fixed[/green] {k}")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    console = Console()
+    gold_dir = Path(args.gold)
+    golds = load_gold_dir(gold_dir)
+    if not golds:
+        console.print(f"[red]no gold files in {gold_dir}[/red]")
+        return 2
+    if args.records:
+        with open(args.records, encoding="utf-8") as f:
+            records = [json.loads(line) for line in f if line.strip()]
+    else:
+        paths = [Path(p) for p in args.inputs] if args.inputs else documents_for(gold_dir, [g.name for g in golds])
+        records = [extract_file(p, str(p)).model_dump(mode="json") for p in paths]
+    ev = evaluate(golds, records)
+    print_evaluation(ev, console, args.show_wrong)
+    result = ev.to_json()
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.compare:
+        print_comparison(json.loads(Path(args.compare).read_text(encoding="utf-8")), result, console)
+    failed = False
+    if args.min_accuracy is not None and ev.overall.accuracy < args.min_accuracy:
+        console.print(f"[red]accuracy {ev.overall.accuracy:.4f} is below --min-accuracy {args.min_accuracy}[/red]")
+        failed = True
+    if args.max_silent is not None and ev.overall.silent > args.max_silent:
+        console.print(f"[red]{ev.overall.silent} silent errors exceed --max-silent {args.max_silent}[/red]")
+        failed = True
+    return 1 if failed else 0

@@ -1,0 +1,88 @@
+"""The ``nianbao`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .inputs import expand
+from .outputs import Writer
+from .pipeline import extract_file
+
+
+def _extract(args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    files = expand(args.inputs)
+    if not files:
+        console.print("[red]no input files[/red]")
+        return 2
+    out = Path(args.out)
+    ok = errors = flagged = 0
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, disable=not console.is_terminal)
+    with Writer(out) as writer, progress:
+        task = progress.add_task("extracting", total=len(files))
+        for path, source in files:
+            record = extract_file(path, source)
+            writer.write(record)
+            if record.status == "ok":
+                ok += 1
+                flagged += len(record.review)
+            else:
+                errors += 1
+                console.print(f"[yellow]error[/yellow] {source}: {record.error}")
+            progress.advance(task)
+    console.print(f"{len(files)} files: {ok} ok, {errors} errors, {flagged} fields flagged for review → {out}/records.jsonl, {out}/reports.jsonl, {out}/fields.csv")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .eval.cli import run_eval
+
+    return run_eval(args)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    return run_bench(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nianbao", description="Turn 政府信息公开工作年度报告 into verified, structured data.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("extract", help="extract reports into records.jsonl, reports.jsonl and fields.csv")
+    p.add_argument("inputs", nargs="+", help="files, folders or glob patterns (TXT, MD, HTML, DOCX, PDF)")
+    p.add_argument("--out", default="out", help="output folder (default: out)")
+    p.set_defaults(func=_extract)
+
+    e = sub.add_parser("eval", help="score extraction against gold files (fields.md rules)")
+    e.add_argument("--gold", required=True, help="folder of gold JSON files")
+    e.add_argument("--records", help="records.jsonl to score; without it, extraction runs first")
+    e.add_argument("--inputs", nargs="*", help="documents to extract when --records is not given (default: files named like the gold files, beside them)")
+    e.add_argument("--json", dest="json_out", help="write the full result as JSON here")
+    e.add_argument("--compare", help="an earlier --json result to compare with")
+    e.add_argument("--min-accuracy", type=float, default=None, help="exit 1 when overall accuracy is below this (0..1)")
+    e.add_argument("--max-silent", type=int, default=None, help="exit 1 when there are more silent errors than this")
+    e.add_argument("--show-wrong", type=int, default=50, help="list at most this many wrong fields (default 50)")
+    e.set_defaults(func=_eval)
+
+    b = sub.add_parser("bench", help="measure extraction speed (reports/s, pages/s) per format")
+    b.add_argument("--seconds", type=float, default=5.0, help="time budget per format (default 5)")
+    b.add_argument("--formats", default="txt,html,docx,pdf", help="comma-separated formats")
+    b.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
