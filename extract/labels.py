@@ -24,10 +24,12 @@ def leading_ordinal(text: str) -> str | None:
     return next(g for g in m.groups() if g)
 
 
-def _bigrams(s: str) -> set[str]:
-    return {s[i : i + 2] for i in range(len(s) - 1)} if len(s) > 1 else {s}
+@lru_cache(maxsize=8192)
+def _bigrams(s: str) -> frozenset[str]:
+    return frozenset(s[i : i + 2] for i in range(len(s) - 1)) if len(s) > 1 else frozenset((s,))
 
 
+@lru_cache(maxsize=65536)
 def containment(label: str, text: str) -> float:
     """How much of ``label`` appears in ``text`` (0..1), both already normalised.
 

@@ -43,8 +43,8 @@ def _rows(tables: list[Table]) -> list[_Row]:
     return rows
 
 
-def _score(spec: RowSpec, row: _Row) -> float:
-    sim = containment(norm(spec.label), row.context)
+def _score(spec: RowSpec, label: str, row: _Row) -> float:
+    sim = containment(label, row.context)
     if sim < _MIN_SIM:
         return 0.0
     bonus = 0.3 if row.has_values else 0.0
@@ -56,16 +56,18 @@ def _score(spec: RowSpec, row: _Row) -> float:
 def align(specs: tuple[RowSpec, ...], rows: list[_Row]) -> dict[int, _Row]:
     """Order-preserving best match of template rows to document rows (a small LCS-style DP)."""
     n, m = len(specs), len(rows)
+    labels = [norm(s.label) for s in specs]
+    score = [[_score(specs[i], labels[i], rows[j]) for j in range(m)] for i in range(n)]
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
-            s = _score(specs[i], rows[j])
+            s = score[i][j]
             take = s + best[i + 1][j + 1] if s > 0 else -1.0
             best[i][j] = max(take, best[i + 1][j], best[i][j + 1])
     out: dict[int, _Row] = {}
     i = j = 0
     while i < n and j < m:
-        s = _score(specs[i], rows[j])
+        s = score[i][j]
         if s > 0 and abs(best[i][j] - (s + best[i + 1][j + 1])) < 1e-9:
             out[i] = rows[j]
             i, j = i + 1, j + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..schemas import State
 
@@ -23,6 +24,7 @@ class Parsed:
     note: str | None = None  # why confidence should drop, e.g. digits split by a space
 
 
+@lru_cache(maxsize=16384)
 def parse_cell(text: str, *, decimal: bool = False) -> Parsed | None:
     """Read a cell.  Returns None when the cell is label text rather than a value.
 

@@ -34,6 +34,8 @@ def _grid(table: etree._Element, tree: etree._ElementTree) -> list[list[Cell]]:
     grid: dict[tuple[int, int], Cell] = {}
     for r, tr in enumerate(rows):
         c = 0
+        tr_path = tree.getpath(tr)
+        n_td = 0
         for td in tr:
             if td.tag not in ("td", "th"):
                 continue
@@ -45,8 +47,9 @@ def _grid(table: etree._Element, tree: etree._ElementTree) -> list[list[Cell]]:
             except ValueError:
                 rs = cs = 1
             rs, cs = min(rs, 200), min(cs, 50)
+            n_td += 1
             text = _clean(" ".join(td.itertext()))
-            loc = Location(xpath=tree.getpath(td))
+            loc = Location(xpath=f"{tr_path}/{td.tag}[{n_td}]")
             for dr in range(rs):
                 for dc in range(cs):
                     grid[(r + dr, c + dc)] = Cell(text=text, loc=loc, filler=bool(dr or dc))

@@ -9,7 +9,7 @@ import pymupdf
 from ..document import Cell, Document, ExtractionError, Image, Location, Paragraph, Table
 from ..labels import norm
 
-_TABLE_HINTS = ("本年新收", "予以公开", "行政复议", "信息内容", "第二十条")
+_TABLE_HINTS = ("本年新收", "予以公开", "结果维持", "信息内容", "第二十条", "本年制发件数")
 
 
 def _in_any(bbox: tuple[float, float, float, float], boxes: list[tuple[float, float, float, float]]) -> bool:
@@ -17,12 +17,27 @@ def _in_any(bbox: tuple[float, float, float, float], boxes: list[tuple[float, fl
     return any(b[0] - 1 <= cx <= b[2] + 1 and b[1] - 1 <= cy <= b[3] + 1 for b in boxes)
 
 
+def _ruled_area(page: pymupdf.Page) -> pymupdf.Rect | None:
+    """Union of the page's line and rectangle drawings: where a ruled table can be."""
+    # Rules are zero-height rectangles, which Rect union ignores: take the extremes.
+    boxes = [p["rect"] for p in page.get_cdrawings() if max(p["rect"][2] - p["rect"][0], p["rect"][3] - p["rect"][1]) >= 2]
+    if not boxes:
+        return None
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    return pymupdf.Rect(x0 - 3, y0 - 3, x1 + 3, y1 + 3)
+
+
 def _tables(page: pymupdf.Page, number: int) -> list[tuple[float, Table]]:
+    # Table finding reads every character in Python, so only where rules are drawn.
     # Ruling lines alone (use_layout=False): the layout model drops columns that
     # happen to be empty, which is exactly what blank statistical tables have.
-    found = page.find_tables(strategy="lines", use_layout=False)
-    if not found.tables and any(h in norm(page.get_text()) for h in _TABLE_HINTS):
-        found = page.find_tables(strategy="text", use_layout=False)
+    area = _ruled_area(page)
+    found = page.find_tables(clip=area, strategy="lines", use_layout=False) if area is not None else None
+    if (found is None or not found.tables) and sum(h in norm(page.get_text()) for h in _TABLE_HINTS) >= 2:
+        found = page.find_tables(strategy="text", use_layout=False)  # a table drawn without rules
+    if found is None:
+        return []
     out = []
     for t in found.tables:
         data = t.extract()
