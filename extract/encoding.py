@@ -10,6 +10,7 @@ from .document import ExtractionError
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_BAD = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\ufffd]")
 # GB2312 and GBK are subsets of GB18030; decoding with the superset never loses a page
 # whose meta tag names the narrower charset (a common mislabelling).
 _ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "utf8": "utf-8"}
@@ -19,7 +20,7 @@ def _plausible(text: str) -> bool:
     """Decoded text should be mostly printable; Chinese documents have CJK characters."""
     if not text:
         return True
-    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\r\n\t\f"))
+    bad = len(_BAD.findall(text))
     return bad / len(text) < 0.001 and (len(_CJK.findall(text)) > 0 or len(text) < 200)
 
 

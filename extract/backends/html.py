@@ -32,9 +32,15 @@ def _grid(table: etree._Element, tree: etree._ElementTree) -> list[list[Cell]]:
     """Expand rowspan/colspan into a rectangular grid; covered positions are fillers."""
     rows = [tr for tr in table.iter("tr") if tr.getparent() is table or tr.getparent().getparent() is table]
     grid: dict[tuple[int, int], Cell] = {}
+    parent_paths: dict[etree._Element, str] = {}
+    tr_index: dict[etree._Element, int] = {}
     for r, tr in enumerate(rows):
         c = 0
-        tr_path = tree.getpath(tr)
+        parent = tr.getparent()
+        if parent not in parent_paths:
+            parent_paths[parent] = tree.getpath(parent)  # getpath is slow on deep pages
+        tr_index[parent] = tr_index.get(parent, 0) + 1
+        tr_path = f"{parent_paths[parent]}/tr[{tr_index[parent]}]"
         n_td = 0
         for td in tr:
             if td.tag not in ("td", "th"):
@@ -58,7 +64,7 @@ def _grid(table: etree._Element, tree: etree._ElementTree) -> list[list[Cell]]:
         return []
     n_rows = max(r for r, _ in grid) + 1
     n_cols = max(c for _, c in grid) + 1
-    return [[grid.get((r, c), Cell(text="", filler=True)) for c in range(n_cols)] for r in range(n_rows)]
+    return [[grid[(r, c)] if (r, c) in grid else Cell(text="", filler=True) for c in range(n_cols)] for r in range(n_rows)]
 
 
 class _Walker:
