@@ -152,24 +152,8 @@ def tables_for(gold: Gold, template: str) -> dict[str, TableSpec]:
     return {"t2": table2(gold, template), "t3": table3(gold, template), "t4": table4(gold)}
 
 
-def grid(spec: TableSpec) -> list[list[tuple[str, bool]]]:
-    """Expanded grid of (text, is_origin) used by renderers without native spans."""
-    out: dict[tuple[int, int], tuple[str, bool]] = {}
-    for r, row in enumerate(spec.rows):
-        c = 0
-        for cell in row:
-            while (r, c) in out:
-                c += 1
-            for dr in range(cell.rowspan):
-                for dc in range(cell.colspan):
-                    out[(r + dr, c + dc)] = (cell.text, dr == 0 and dc == 0)
-            c += cell.colspan
-    n_rows = max(r for r, _ in out) + 1
-    return [[out.get((r, c), ("", True)) for c in range(spec.n_cols)] for r in range(n_rows)]
-
-
-def spans(spec: TableSpec) -> list[tuple[int, int, int, int]]:
-    """(row, col, rowspan, colspan) of every merged cell."""
+def placed(spec: TableSpec) -> list[tuple[int, int, TCell]]:
+    """(row, col, cell) of every cell at its top-left grid position, spans accounted for."""
     out = []
     taken: set[tuple[int, int]] = set()
     for r, row in enumerate(spec.rows):
@@ -177,10 +161,12 @@ def spans(spec: TableSpec) -> list[tuple[int, int, int, int]]:
         for cell in row:
             while (r, c) in taken:
                 c += 1
-            for dr in range(cell.rowspan):
-                for dc in range(cell.colspan):
-                    taken.add((r + dr, c + dc))
-            if cell.rowspan > 1 or cell.colspan > 1:
-                out.append((r, c, cell.rowspan, cell.colspan))
+            taken.update((r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
+            out.append((r, c, cell))
             c += cell.colspan
     return out
+
+
+def spans(spec: TableSpec) -> list[tuple[int, int, int, int]]:
+    """(row, col, rowspan, colspan) of every merged cell."""
+    return [(r, c, cell.rowspan, cell.colspan) for r, c, cell in placed(spec) if cell.rowspan > 1 or cell.colspan > 1]

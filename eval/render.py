@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape
 
 from ..extract.document import Document, Paragraph, Table
 from ..extract.locate import classify
-from .layout import Gold, ReportLayout, TableSpec, spans, tables_for
+from .layout import Gold, ReportLayout, TableSpec, placed, spans, tables_for
 
 
 def layout_from_document(doc: Document, gold: Gold, template: str) -> ReportLayout:
@@ -89,17 +89,8 @@ def render_docx(layout: ReportLayout, path: Path) -> None:
             t.style = "Table Grid"
             for r, c, rs, cs in spans(block):
                 t.cell(r, c).merge(t.cell(r + rs - 1, c + cs - 1))
-            taken: set[tuple[int, int]] = set()
-            for r, row in enumerate(block.rows):
-                c = 0
-                for cell in row:
-                    while (r, c) in taken:
-                        c += 1
-                    for dr in range(cell.rowspan):
-                        for dc in range(cell.colspan):
-                            taken.add((r + dr, c + dc))
-                    t.cell(r, c).text = cell.text
-                    c += cell.colspan
+            for r, c, cell in placed(block):
+                t.cell(r, c).text = cell.text
         else:
             d.add_paragraph(block)
     d.save(str(path))
@@ -136,17 +127,8 @@ def render_pdf(layout: ReportLayout, path: Path) -> None:
     for block in layout.blocks:
         if isinstance(block, TableSpec):
             data = [[""] * block.n_cols for _ in block.rows]
-            taken: set[tuple[int, int]] = set()
-            for r, row in enumerate(block.rows):
-                c = 0
-                for cell in row:
-                    while (r, c) in taken:
-                        c += 1
-                    for dr in range(cell.rowspan):
-                        for dc in range(cell.colspan):
-                            taken.add((r + dr, c + dc))
-                    data[r][c] = RLParagraph(escape(cell.text), small) if cell.text else ""
-                    c += cell.colspan
+            for r, c, cell in placed(block):
+                data[r][c] = RLParagraph(escape(cell.text), small) if cell.text else ""
             if block.kind == "t3":
                 widths = [14 * mm, 20 * mm, 46 * mm] + [(width - 80 * mm) / 7] * 7
             else:

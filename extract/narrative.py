@@ -73,20 +73,28 @@ def _num(s: str) -> int | float:
 
 _APPS_NONE = re.compile(r"(?:未|没有)(?:收到|受理|接到|接收)[^。；\d]{0,20}?申请")
 _APPS = re.compile(r"(?:收到|受理|接收|新收|接到)[^。；]{0,25}?申请[^。；\d]{0,12}?(\d[\d,]*)\s*(?:件|个|份|条|宗)")
-_APPS_ZERO_WORD = re.compile(r"(?:收到|受理)[^。；]{0,20}?申请[^。；]{0,6}?(?:0|零)\s*件")
+
+
+def _stated(doc: Document, sections: list[list[Paragraph]], none_rx: re.Pattern, number_rx: re.Pattern, scale: dict[str, float] | None = None) -> Value:
+    """The first statement in the first section that has one: "none" (0) or a number."""
+    for paras in sections:
+        txt = _Text.of(paras)
+        hits = [(m.start(), True, m) for m in none_rx.finditer(txt.text)]
+        hits += [(m.start(), False, m) for m in number_rx.finditer(txt.text)]
+        if hits:
+            _, is_none, m = min(hits, key=lambda h: h[0])
+            if is_none:
+                return _value(doc, txt, m, 0, 0)
+            v = _num(m.group(1))
+            factor = (scale or {}).get(m.group(2) if m.lastindex and m.lastindex >= 2 else "", 1)
+            if factor != 1:
+                v = _num(str(round(float(v) * factor, 2)))
+            return _value(doc, txt, m, v)
+    return _not_stated(doc)
 
 
 def applications(doc: Document, layout: Layout) -> Value:
-    for paras in (layout.section_text(doc, 1), doc.paragraphs):
-        txt = _Text.of(paras)
-        hits = [(m.start(), "none", m) for m in _APPS_NONE.finditer(txt.text)]
-        hits += [(m.start(), "n", m) for m in _APPS.finditer(txt.text)]
-        if hits:
-            _, kind, m = min(hits, key=lambda h: h[0])
-            if kind == "none":
-                return _value(doc, txt, m, 0, 0)
-            return _value(doc, txt, m, _num(m.group(1)))
-    return _not_stated(doc)
+    return _stated(doc, [layout.section_text(doc, 1), doc.paragraphs], _APPS_NONE, _APPS)
 
 
 # ---- s6.processing_fee_yuan ---------------------------------------------------
@@ -96,19 +104,7 @@ _FEE = re.compile(r"(?:收取|收缴)[^。；\d]{0,20}?处理费(?:用)?\s*(?:�
 
 
 def processing_fee(doc: Document, layout: Layout) -> Value:
-    for paras in (layout.section_text(doc, 6), doc.paragraphs):
-        txt = _Text.of(paras)
-        hits = [(m.start(), "none", m) for m in _FEE_NONE.finditer(txt.text)]
-        hits += [(m.start(), "n", m) for m in _FEE.finditer(txt.text)]
-        if hits:
-            _, kind, m = min(hits, key=lambda h: h[0])
-            if kind == "none":
-                return _value(doc, txt, m, 0, 0)
-            v = _num(m.group(1))
-            if m.group(2) == "万元":
-                v = _num(str(round(float(v) * 10000, 2)))
-            return _value(doc, txt, m, v)
-    return _not_stated(doc)
+    return _stated(doc, [layout.section_text(doc, 6), doc.paragraphs], _FEE_NONE, _FEE, {"万元": 10000})
 
 
 # ---- s6.npc_suggestions / s6.cppcc_proposals --------------------------------------
