@@ -52,6 +52,15 @@ def _bench(args: argparse.Namespace) -> int:
     return run_bench(args)
 
 
+def _corpus(args: argparse.Namespace) -> int:
+    from .eval.corpus import FORMATS, generate
+
+    formats = tuple(f for f in args.formats.split(",") if f) if args.formats else FORMATS
+    written = generate(Path(args.out), seed=args.seed, count=args.count, formats=formats)
+    Console(stderr=True).print(f"{len(written)} documents in {args.out}/docs, gold in {args.out}/gold")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nianbao", description="Turn 政府信息公开工作年度报告 into verified, structured data.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seconds", type=float, default=5.0, help="time budget per format (default 5)")
     b.add_argument("--formats", default="txt,html,docx,pdf", help="comma-separated formats")
     b.set_defaults(func=_bench)
+    c = sub.add_parser("corpus", help="generate an evaluation corpus (documents + gold) from the bundled seeds")
+    c.add_argument("--out", default="corpus", help="output folder (default: corpus)")
+    c.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same corpus")
+    c.add_argument("--count", type=int, default=8, help="reports to generate (each in every format)")
+    c.add_argument("--formats", default="", help="comma-separated subset of html,gbk.html,docx,pdf")
+    c.set_defaults(func=_corpus)
     return parser
 
 

@@ -1,0 +1,107 @@
+"""Generate an evaluation corpus: the seeds' narratives with random tables, in many formats, with gold.
+
+Reproducible from ``seed``.  Each generated report keeps a real seed's narrative
+(so meta and narrative gold carry over) and gets new table values: zero-heavy or
+number-heavy, multi-digit, with blank and '/' cells, and sometimes a broken
+勾稽 relation that the toolkit must flag, not fix.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from ..extract.load import load
+from ..schemas.template import T2_ROWS, T3_COLUMNS, T3_RESULT_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS
+from .layout import ReportLayout
+from .render import layout_from_document, render_docx, render_html, render_pdf
+
+FORMATS = ("html", "gbk.html", "docx", "pdf")
+
+
+def random_tables(rng: random.Random, template: str, style: str) -> dict[str, Any]:
+    """Table values that satisfy the template's relations.  style: zero, number, blank."""
+
+    def count(big: bool = False) -> int:
+        if style == "zero":
+            return rng.choice([0] * 8 + [1, 2])
+        return rng.choice([0, 0, 1, 2, 3, 7, 10, 12, 25, 101] + ([240, 1909, 3100] if big else []))
+
+    fields: dict[str, Any] = {}
+    for spec in T2_ROWS[template]:
+        for col in spec.columns:
+            key = f"t2.{spec.key}.{col}"
+            if col == "amount":
+                fields[key] = rng.choice([0, 4.12, 62.67886, 135.5]) if style != "zero" else 0
+            elif col == "change":
+                fields[key] = rng.choice([0, 2, -18, 4]) if style != "zero" else 0
+            else:
+                fields[key] = count(big=True)
+    details = T3_COLUMNS[:-1]
+    results = T3_RESULT_ROWS[template]
+    rows: dict[str, list[int]] = {r: [count() if rng.random() < 0.35 or style == "number" else 0 for _ in details] for r in results}
+    total = [sum(rows[r][i] for r in results) for i in range(len(details))]
+    carried_over = [rng.choice([0, 0, 1]) for _ in details]
+    carried_forward = [min(carried_over[i] + rng.choice([0, 1]), total[i] + carried_over[i]) for i in range(len(details))]
+    new = [total[i] + carried_forward[i] - carried_over[i] for i in range(len(details))]
+    all_rows = {"new": new, "carried_over": carried_over, **rows, "total": total, "carried_forward": carried_forward}
+    for spec in T3_ROWS[template]:
+        vals = all_rows[spec.key]
+        for (col, _), v in zip(details, vals):
+            fields[f"t3.{spec.key}.{col}"] = v
+        fields[f"t3.{spec.key}.total"] = sum(vals)
+    for group, _ in T4_GROUPS:
+        parts = [count() if style == "number" else rng.choice([0, 0, 0, 1]) for _ in T4_COLUMNS[:-1]]
+        for (col, _), v in zip(T4_COLUMNS[:-1], parts):
+            fields[f"t4.{group}.{col}"] = v
+        fields[f"t4.{group}.total"] = sum(parts)
+    if style == "blank":
+        # The 2019 habit: only 总计 filled, detail cells left empty or written '/'.
+        for key in list(fields):
+            if key.startswith("t3.") and not key.endswith(".total") and fields[key] == 0:
+                fields[key] = None
+    return fields
+
+
+def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """Write ``count`` reports × ``formats`` under ``out/docs`` and their gold under ``out/gold``."""
+    rng = random.Random(seed)
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    seeds = []
+    for g in sorted((samples / "gold").glob("*.json")):
+        gold = json.loads(g.read_text(encoding="utf-8"))
+        if not gold.get("absent"):
+            seeds.append((samples / "seeds" / f"{g.stem}.txt", gold))
+    (out / "docs").mkdir(parents=True, exist_ok=True)
+    (out / "gold").mkdir(parents=True, exist_ok=True)
+    written = []
+    for k in range(count):
+        seed_path, seed_gold = seeds[k % len(seeds)]
+        template = seed_gold["fields"]["meta.template"]
+        style = ("zero", "number", "blank")[k % 3]
+        fields = copy.deepcopy(seed_gold["fields"])
+        fields.update(random_tables(rng, template, style))
+        broken = k % 4 == 3
+        if broken:
+            fields["t3.granted.total"] = int(fields["t3.granted.total"] or 0) + 1
+        # The narrative's statements stay those of the seed; where they now disagree
+        # with the new tables that is a finding the toolkit must flag, not a gold change.
+        name = f"gen{seed:03d}_{k:03d}"
+        layout: ReportLayout = layout_from_document(load(seed_path), fields, template)
+        gold = {"source": f"{name}.html", "fields": fields, "absent": [], "notes": f"generated from {seed_path.stem}; style={style}; broken_relation={broken}"}
+        (out / "gold" / f"{name}.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1), encoding="utf-8")
+        for fmt in formats:
+            path = out / "docs" / f"{name}.{fmt}"
+            if fmt == "html":
+                path.write_bytes(render_html(layout))
+            elif fmt == "gbk.html":
+                path.write_bytes(render_html(layout, encoding="gbk", declare_charset=rng.random() < 0.5))
+            elif fmt == "docx":
+                render_docx(layout, path)
+            elif fmt == "pdf":
+                render_pdf(layout, path)
+            written.append(path)
+    return written
