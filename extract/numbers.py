@@ -53,8 +53,6 @@ def parse_cell(text: str, *, decimal: bool = False) -> Parsed | None:
             number = int(number)
     else:
         number = int(s)
-        if decimal:
-            number = int(s)
     return Parsed(State.NUMBER, number, raw, note)
 
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import checks
-from .extract.document import Document, ExtractionError
+from .extract.document import Document, ExtractionError, Image
 from .extract.load import load
 from .extract.locate import TABLE_SECTIONS, Layout, locate
 from .extract.map_t2 import map_t2
@@ -47,7 +47,7 @@ def _why_missing(kind: str, layout: Layout, doc: Document) -> str:
     if layout.images.get(section):
         names = ", ".join(i.name or "image" for i in layout.images[section][:3])
         return f"table {_TABLE_NAMES[kind]} is present only as an image ({names}); needs OCR or a human"
-    if not layout.sections and any(True for b in doc.blocks if b.__class__.__name__ == "Image"):
+    if not layout.sections and any(isinstance(b, Image) for b in doc.blocks):
         return f"table {_TABLE_NAMES[kind]} not found; the document has images that may hold it"
     return f"table {_TABLE_NAMES[kind]} not found"
 

@@ -41,7 +41,7 @@ def _grid(table: etree._Element, tree: etree._ElementTree) -> list[list[Cell]]:
             parent_paths[parent] = tree.getpath(parent)  # getpath is slow on deep pages
         tr_index[parent] = tr_index.get(parent, 0) + 1
         tr_path = f"{parent_paths[parent]}/tr[{tr_index[parent]}]"
-        n_td = 0
+        n_tag: dict[str, int] = {}  # XPath indexes count siblings of the same tag
         for td in tr:
             if td.tag not in ("td", "th"):
                 continue
@@ -53,9 +53,9 @@ def _grid(table: etree._Element, tree: etree._ElementTree) -> list[list[Cell]]:
             except ValueError:
                 rs = cs = 1
             rs, cs = min(rs, 200), min(cs, 50)
-            n_td += 1
+            n_tag[td.tag] = n_tag.get(td.tag, 0) + 1
             text = _clean(" ".join(td.itertext()))
-            loc = Location(xpath=f"{tr_path}/{td.tag}[{n_td}]")
+            loc = Location(xpath=f"{tr_path}/{td.tag}[{n_tag[td.tag]}]")
             for dr in range(rs):
                 for dc in range(cs):
                     grid[(r + dr, c + dc)] = Cell(text=text, loc=loc, filler=bool(dr or dc))
