@@ -17,9 +17,13 @@ from typing import Any
 from ..extract.load import load
 from ..schemas.template import T2_ROWS, T3_COLUMNS, T3_RESULT_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS
 from .layout import ReportLayout
-from .render import layout_from_document, render_docx, render_html, render_pdf
+from .render import layout_from_document, render_docx, render_html, render_pdf, render_text
 
-FORMATS = ("html", "gbk.html", "docx", "pdf")
+FORMATS = ("html", "gbk.html", "docx", "pdf", "txt", "md")
+
+# Relations a generated report may break, one per broken report: a row's 总计, a
+# column's 总计 and table 四's 总计.  The toolkit must flag each, never repair it.
+_BREAKABLE = ("t3.granted.total", "t3.total.natural_person", "t4.review.total")
 
 
 def random_tables(rng: random.Random, template: str, style: str) -> dict[str, Any]:
@@ -66,6 +70,14 @@ def random_tables(rng: random.Random, template: str, style: str) -> dict[str, An
     return fields
 
 
+def blank_marks(rng: random.Random, fields: dict[str, Any]) -> dict[str, str]:
+    """How this report prints its empty table cells: left blank, '/', '—' or '-' (gold stays null)."""
+    mark = rng.choice(["", "", "/", "—", "-"])
+    if not mark:
+        return {}
+    return {k: mark for k, v in fields.items() if v is None and k.startswith(("t2.", "t3.", "t4."))}
+
+
 def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ...] = FORMATS) -> list[Path]:
     """Write ``count`` reports × ``formats`` under ``out/docs`` and their gold under ``out/gold``."""
     rng = random.Random(seed)
@@ -84,14 +96,16 @@ def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ..
         style = ("zero", "number", "blank")[k % 3]
         fields = copy.deepcopy(seed_gold["fields"])
         fields.update(random_tables(rng, template, style))
-        broken = k % 4 == 3
-        if broken:
-            fields["t3.granted.total"] = int(fields["t3.granted.total"] or 0) + 1
+        broken = rng.random() < 0.25
+        broken_key = rng.choice(_BREAKABLE) if broken else ""
+        if broken_key:
+            fields[broken_key] = int(fields[broken_key] or 0) + 1
+        display = blank_marks(rng, fields)
         # The narrative's statements stay those of the seed; where they now disagree
         # with the new tables that is a finding the toolkit must flag, not a gold change.
         name = f"gen{seed:03d}_{k:03d}"
-        layout: ReportLayout = layout_from_document(load(seed_path), fields, template)
-        gold = {"source": f"{name}.html", "fields": fields, "absent": [], "notes": f"generated from {seed_path.stem}; style={style}; broken_relation={broken}"}
+        layout: ReportLayout = layout_from_document(load(seed_path), fields, template, display)
+        gold = {"source": f"{name}.html", "fields": fields, "absent": [], "notes": f"generated from {seed_path.stem}; style={style}; broken_relation={broken_key or 'none'}; blanks={next(iter(display.values()), 'empty')}"}
         (out / "gold" / f"{name}.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1), encoding="utf-8")
         for fmt in formats:
             path = out / "docs" / f"{name}.{fmt}"
@@ -103,5 +117,7 @@ def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ..
                 render_docx(layout, path)
             elif fmt == "pdf":
                 render_pdf(layout, path)
+            elif fmt in ("txt", "md"):
+                path.write_text(render_text(layout, style="tsv" if fmt == "txt" else "markdown", seed=rng.randrange(1 << 30)), encoding="utf-8")
             written.append(path)
     return written

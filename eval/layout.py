@@ -62,7 +62,14 @@ _T2_SECTIONS_2019 = (
 _T2_LABELS = {"2021": {"rules": "规章", "normative": "行政规范性文件"}, "2019": {"rules": "规章", "normative": "规范性文件"}}
 
 
-def table2(gold: Gold, template: str) -> TableSpec:
+def _shown(gold: Gold, key: str, display: dict[str, str] | None) -> TCell:
+    """The cell as printed: a display override ('/', '—') where given, else the gold value."""
+    if display and key in display:
+        return TCell(display[key])
+    return TCell(cell_text(gold.get(key)))
+
+
+def table2(gold: Gold, template: str, display: dict[str, str] | None = None) -> TableSpec:
     specs = {r.key: r for r in T2_ROWS[template]}
     rows: list[list[TCell]] = []
     for heading, header, keys in _T2_SECTIONS_2021 if template == "2021" else _T2_SECTIONS_2019:
@@ -74,7 +81,7 @@ def table2(gold: Gold, template: str) -> TableSpec:
         for key in keys:
             spec = specs[key]
             label = _T2_LABELS[template].get(key, spec.label)
-            cells = [TCell(label)] + [TCell(cell_text(gold.get(f"t2.{key}.{c}"))) for c in spec.columns]
+            cells = [TCell(label)] + [_shown(gold, f"t2.{key}.{c}", display) for c in spec.columns]
             if len(cells) < 4:
                 cells[-1].colspan = 4 - len(cells) + 1
             rows.append(cells)
@@ -93,7 +100,7 @@ _T3_LABELS = {
 _T3_GROUPS = {"denied": "（三）不予公开", "unavailable": "（四）无法提供", "not_processed": "（五）不予处理", "other": "（六）其他处理"}
 
 
-def table3(gold: Gold, template: str) -> TableSpec:
+def table3(gold: Gold, template: str, display: dict[str, str] | None = None) -> TableSpec:
     specs = T3_ROWS[template]
     rows: list[list[TCell]] = [
         [TCell("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", rowspan=3, colspan=3), TCell("申请人情况", colspan=7)],
@@ -107,7 +114,7 @@ def table3(gold: Gold, template: str) -> TableSpec:
             group_sizes[s.key.split(".")[0]] = group_sizes.get(s.key.split(".")[0], 0) + 1
     started: set[str] = set()
     for s in specs:
-        values = [TCell(cell_text(gold.get(f"t3.{s.key}.{c}"))) for c, _ in T3_COLUMNS]
+        values = [_shown(gold, f"t3.{s.key}.{c}", display) for c, _ in T3_COLUMNS]
         if s.key in ("new", "carried_over", "carried_forward"):
             rows.append([TCell(_T3_LABELS[s.key], colspan=3), *values])
             continue
@@ -137,19 +144,19 @@ def _full_label(key: str, label: str) -> str:
     return _FULL.get(key, label)
 
 
-def table4(gold: Gold) -> TableSpec:
+def table4(gold: Gold, display: dict[str, str] | None = None) -> TableSpec:
     sub = [TCell(label) for _, label in T4_COLUMNS]
     rows = [
         [TCell("行政复议", colspan=5), TCell("行政诉讼", colspan=10)],
         [*(TCell(label, rowspan=2) for _, label in T4_COLUMNS), TCell("未经复议直接起诉", colspan=5), TCell("复议后起诉", colspan=5)],
         [*sub, *(TCell(c.text) for c in sub)],
-        [TCell(cell_text(gold.get(f"t4.{g}.{c}"))) for g, _ in T4_GROUPS for c, _ in T4_COLUMNS],
+        [_shown(gold, f"t4.{g}.{c}", display) for g, _ in T4_GROUPS for c, _ in T4_COLUMNS],
     ]
     return TableSpec("t4", rows, 15)
 
 
-def tables_for(gold: Gold, template: str) -> dict[str, TableSpec]:
-    return {"t2": table2(gold, template), "t3": table3(gold, template), "t4": table4(gold)}
+def tables_for(gold: Gold, template: str, display: dict[str, str] | None = None) -> dict[str, TableSpec]:
+    return {"t2": table2(gold, template, display), "t3": table3(gold, template, display), "t4": table4(gold, display)}
 
 
 def placed(spec: TableSpec) -> list[tuple[int, int, TCell]]:

@@ -10,9 +10,9 @@ from ..extract.locate import classify
 from .layout import Gold, ReportLayout, TableSpec, placed, spans, tables_for
 
 
-def layout_from_document(doc: Document, gold: Gold, template: str) -> ReportLayout:
+def layout_from_document(doc: Document, gold: Gold, template: str, display: dict[str, str] | None = None) -> ReportLayout:
     """Keep a real report's narrative, and put tables rebuilt from gold where its tables were."""
-    tables = tables_for(gold, template)
+    tables = tables_for(gold, template, display)
     out = ReportLayout(title="")
     done: set[str] = set()
     for block in doc.blocks:
@@ -140,3 +140,48 @@ def render_pdf(layout: ReportLayout, path: Path) -> None:
         else:
             story.append(RLParagraph(escape(block), body))
     SimpleDocTemplate(str(path), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm).build(story)
+
+
+# ---- plain-text exports --------------------------------------------------------------
+
+TEXT_STYLES = ("tsv", "markdown")
+
+
+def _spaced(text: str, rng: "random.Random") -> str:
+    """What PDF-to-text tools do to wide label cells: a space between characters or a break mid-label."""
+    if len(text) < 6 or not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return text
+    roll = rng.random()
+    if roll < 0.25:
+        return " ".join(text)
+    if roll < 0.5:
+        cut = rng.randrange(2, len(text) - 2)
+        return text[:cut] + " " + text[cut:]
+    return text
+
+
+def render_text(layout: ReportLayout, *, style: str = "tsv", seed: int = 0) -> str:
+    """A plain-text export: tab-separated rows (Word/WPS 'save as text') or a markdown pipe table.
+
+    Merged cells appear once and leave empty cells where the span continued, and
+    label cells get the spacing damage of real exports; numbers are left as printed.
+    """
+    import random
+
+    rng = random.Random(seed)
+    lines: list[str] = []
+    for block in layout.blocks:
+        if not isinstance(block, TableSpec):
+            lines += [block, ""]
+            continue
+        grid = [[""] * block.n_cols for _ in block.rows]
+        for r, c, cell in placed(block):
+            grid[r][c] = _spaced(cell.text, rng)
+        if style == "markdown":
+            lines.append("| " + " | ".join(grid[0]) + " |")
+            lines.append("|" + "---|" * block.n_cols)
+            lines += ["| " + " | ".join(row) + " |" for row in grid[1:]]
+        else:
+            lines += ["\t".join(row) for row in grid]
+        lines.append("")
+    return "\n".join(lines) + "\n"
