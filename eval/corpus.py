@@ -11,15 +11,20 @@ from __future__ import annotations
 import copy
 import json
 import random
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..extract.load import load
 from ..schemas.template import T2_ROWS, T3_COLUMNS, T3_RESULT_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS
-from .layout import ReportLayout
-from .render import layout_from_document, render_docx, render_html, render_pdf, render_text
+from .layout import Picture, ReportLayout
+from .degrade import scanned_pdf, scanned_tiff
+from .render import layout_from_document, render_docx, render_html, render_pdf, render_text, with_table_pictures
 
-FORMATS = ("html", "gbk.html", "docx", "pdf", "txt", "md")
+TEXT_FORMATS = ("html", "gbk.html", "docx", "pdf", "txt", "md")
+# Tables as screenshots inside a document (the Wendeng case), and whole scans.
+IMAGE_FORMATS = ("img.html", "img.docx", "img.pdf", "scan.pdf", "scan.tif")
+FORMATS = TEXT_FORMATS + IMAGE_FORMATS
 
 # Relations a generated report may break, one per broken report: a row's 总计, a
 # column's 总计 and table 四's 总计.  The toolkit must flag each, never repair it.
@@ -78,8 +83,12 @@ def blank_marks(rng: random.Random, fields: dict[str, Any]) -> dict[str, str]:
     return {k: mark for k, v in fields.items() if v is None and k.startswith(("t2.", "t3.", "t4."))}
 
 
-def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ...] = FORMATS) -> list[Path]:
-    """Write ``count`` reports × ``formats`` under ``out/docs`` and their gold under ``out/gold``."""
+def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ...] = FORMATS, scan_every: int = 1) -> list[Path]:
+    """Write ``count`` reports × ``formats`` under ``out/docs`` and their gold under ``out/gold``.
+
+    ``scan_every`` = n renders the scanned formats (large, slow to OCR) for every
+    n-th report only, which keeps a checked-in corpus small.
+    """
     rng = random.Random(seed)
     samples = Path(__file__).resolve().parent.parent / "samples"
     seeds = []
@@ -107,7 +116,10 @@ def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ..
         layout: ReportLayout = layout_from_document(load(seed_path), fields, template, display)
         gold = {"source": f"{name}.html", "fields": fields, "absent": [], "notes": f"generated from {seed_path.stem}; style={style}; broken_relation={broken_key or 'none'}; blanks={next(iter(display.values()), 'empty')}"}
         (out / "gold" / f"{name}.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1), encoding="utf-8")
+        pictured = with_table_pictures(layout, dpi=rng.choice([110, 150, 200])) if any(f.startswith("img.") for f in formats) else layout
         for fmt in formats:
+            if fmt.startswith("scan.") and k % scan_every:
+                continue
             path = out / "docs" / f"{name}.{fmt}"
             if fmt == "html":
                 path.write_bytes(render_html(layout))
@@ -117,6 +129,22 @@ def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ..
                 render_docx(layout, path)
             elif fmt == "pdf":
                 render_pdf(layout, path)
+            elif fmt == "img.html":
+                assets = f"{name}_files"
+                (out / "docs" / assets).mkdir(exist_ok=True)
+                for b in pictured.blocks:
+                    if isinstance(b, Picture):
+                        (out / "docs" / assets / b.name).write_bytes(b.png)
+                path.write_bytes(render_html(pictured, assets=assets))
+            elif fmt == "img.docx":
+                render_docx(pictured, path)
+            elif fmt == "img.pdf":
+                render_pdf(pictured, path)
+            elif fmt in ("scan.pdf", "scan.tif"):
+                with tempfile.TemporaryDirectory() as tmp:
+                    clean = Path(tmp) / "clean.pdf"
+                    render_pdf(layout, clean)
+                    (scanned_pdf if fmt == "scan.pdf" else scanned_tiff)(clean, path, rng)
             elif fmt in ("txt", "md"):
                 path.write_text(render_text(layout, style="tsv" if fmt == "txt" else "markdown", seed=rng.randrange(1 << 30)), encoding="utf-8")
             written.append(path)

@@ -30,9 +30,18 @@ class TableSpec:
 
 
 @dataclass
+class Picture:
+    """A table pasted as a screenshot: PNG bytes and the resolution they were made at."""
+
+    name: str
+    png: bytes
+    dpi: int
+
+
+@dataclass
 class ReportLayout:
     title: str
-    blocks: list[Union[str, TableSpec]] = field(default_factory=list)  # str = paragraph
+    blocks: list[Union[str, TableSpec, Picture]] = field(default_factory=list)  # str = paragraph
 
 
 def cell_text(value: Any) -> str:

@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape
 
 from ..extract.document import Document, Paragraph, Table
 from ..extract.locate import classify
-from .layout import Gold, ReportLayout, TableSpec, placed, spans, tables_for
+from .layout import Gold, Picture, ReportLayout, TableSpec, placed, spans, tables_for
 
 
 def layout_from_document(doc: Document, gold: Gold, template: str, display: dict[str, str] | None = None) -> ReportLayout:
@@ -31,7 +31,22 @@ def layout_from_document(doc: Document, gold: Gold, template: str, display: dict
 # ---- HTML ------------------------------------------------------------------------
 
 
-def render_html(layout: ReportLayout, *, encoding: str = "utf-8", chrome: bool = True, declare_charset: bool = True) -> bytes:
+def with_table_pictures(layout: ReportLayout, *, dpi: int = 150) -> ReportLayout:
+    """The same report with every table replaced by screenshots of it (the Wendeng case)."""
+    from .degrade import table_images
+
+    out = ReportLayout(title=layout.title)
+    for block in layout.blocks:
+        if isinstance(block, TableSpec):
+            shots = table_images(block, dpi=dpi)
+            out.blocks += [Picture(f"{block.kind}-{k + 1}.png", png, dpi) for k, png in enumerate(shots)]
+        else:
+            out.blocks.append(block)
+    return out
+
+
+def render_html(layout: ReportLayout, *, encoding: str = "utf-8", chrome: bool = True, declare_charset: bool = True, assets: str = "") -> bytes:
+    """HTML bytes; pictures are referenced as ``assets/<name>`` (the caller writes those files)."""
     from lxml import etree
     from lxml.builder import E
 
@@ -49,7 +64,14 @@ def render_html(layout: ReportLayout, *, encoding: str = "utf-8", chrome: bool =
             rows.append(E.tr(*tds))
         return E.table(E.tbody(*rows), border="1", cellspacing="0")
 
-    body_content = [table(b) if isinstance(b, TableSpec) else E.p(b) for b in layout.blocks]
+    def block(b: str | TableSpec | Picture):
+        if isinstance(b, TableSpec):
+            return table(b)
+        if isinstance(b, Picture):
+            return E.p(E.img(src=f"{assets}/{b.name}" if assets else b.name, alt=""))
+        return E.p(b)
+
+    body_content = [block(b) for b in layout.blocks]
     article = E.div(*body_content, **{"class": "article-content"})
     page_parts = []
     if chrome:
@@ -91,9 +113,22 @@ def render_docx(layout: ReportLayout, path: Path) -> None:
                 t.cell(r, c).merge(t.cell(r + rs - 1, c + cs - 1))
             for r, c, cell in placed(block):
                 t.cell(r, c).text = cell.text
+        elif isinstance(block, Picture):
+            import io
+
+            from docx.shared import Inches
+
+            width = min(_png_size(block.png)[0] / block.dpi, 6.3)
+            d.add_picture(io.BytesIO(block.png), width=Inches(width))
         else:
             d.add_paragraph(block)
     d.save(str(path))
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    import struct
+
+    return struct.unpack(">II", png[16:24])
 
 
 # ---- PDF -------------------------------------------------------------------------
@@ -137,6 +172,14 @@ def render_pdf(layout: ReportLayout, path: Path) -> None:
             style += [("SPAN", (c, r), (c + cs - 1, r + rs - 1)) for r, c, rs, cs in spans(block)]
             story.append(RLTable(data, colWidths=widths, style=style))
             story.append(Spacer(1, 4 * mm))
+        elif isinstance(block, Picture):
+            import io
+
+            from reportlab.platypus import Image as RLImage
+
+            w_px, h_px = _png_size(block.png)
+            w = min(w_px / block.dpi * 72, width)
+            story.append(RLImage(io.BytesIO(block.png), width=w, height=w * h_px / w_px))
         else:
             story.append(RLParagraph(escape(block), body))
     SimpleDocTemplate(str(path), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm).build(story)
@@ -171,6 +214,9 @@ def render_text(layout: ReportLayout, *, style: str = "tsv", seed: int = 0) -> s
     rng = random.Random(seed)
     lines: list[str] = []
     for block in layout.blocks:
+        if isinstance(block, Picture):
+            lines += [f"[image: {block.name}]", ""]
+            continue
         if not isinstance(block, TableSpec):
             lines += [block, ""]
             continue

@@ -158,9 +158,16 @@ def _provenance(record: dict, key: str) -> tuple[str | None, dict | None]:
     return node.get("raw"), node.get("provenance")
 
 
+def _format(gold: Gold, name: str, record: dict) -> str:
+    """The file's kind as its name tells it after the gold stem: pdf, gbk.html, img.docx, scan.pdf…"""
+    if name.startswith(gold.name + ".") and name != gold.source:
+        return name[len(gold.name) + 1 :].lower()
+    return record.get("format") or Path(record["source"]).suffix.lstrip(".").lower() or "?"
+
+
 def score_record(gold: Gold, record: dict, ev: Evaluation) -> None:
     name = _record_name(record["source"])
-    fmt = record.get("format") or Path(record["source"]).suffix.lstrip(".") or "?"
+    fmt = _format(gold, name, record)
     ok = record.get("status") == "ok"
     if not ok:
         ev.errors[name] = record.get("error") or "error"

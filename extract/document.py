@@ -18,6 +18,9 @@ class Location:
     bbox: tuple[float, float, float, float] | None = None
     span: tuple[int, int] | None = None  # character offsets in the decoded source text
     xpath: str | None = None  # element path in HTML and DOCX sources
+    # For OCR readings: which picture the pixel bbox is in (a page rendering such as
+    # "page 3 @200dpi", or the embedded image's name); bbox is then in its pixels.
+    image: str | None = None
 
 
 @dataclass(slots=True)
@@ -25,6 +28,7 @@ class Paragraph:
     text: str
     loc: Location = field(default_factory=Location)
     offset: int = 0  # start of this paragraph in Document.text
+    confidence: float | None = None  # set by OCR only
 
 
 @dataclass(slots=True)
@@ -35,6 +39,9 @@ class Cell:
     # elsewhere (rowspan/colspan, vMerge, a PDF merged cell).  Text exports
     # cannot know this and never set it.
     filler: bool = False
+    # Set by OCR only: the engine's confidence in the reading, and what was done to it.
+    confidence: float | None = None
+    note: str | None = None
 
 
 @dataclass(slots=True)
@@ -58,6 +65,9 @@ class Image:
     name: str
     loc: Location = field(default_factory=Location)
     data: bytes | None = None  # pixels where the backend could get them
+    # A whole page with no usable text layer (a scan, or a page image file): OCR
+    # reads its text as well as its tables.
+    page_scan: bool = False
 
 
 Block = Union[Paragraph, Table, Image]

@@ -9,6 +9,8 @@ from .document import Document, ExtractionError
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
+_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")
 
 
 def sniff(path: Path) -> str:
@@ -18,6 +20,8 @@ def sniff(path: Path) -> str:
         return "pdf"
     if head.startswith(b"PK") or suffix == ".docx":
         return "docx"
+    if head.startswith(_IMAGE_MAGIC) or suffix in IMAGE_SUFFIXES:
+        return "image"
     if suffix in HTML_SUFFIXES:
         return "html"
     low = head.lower()
@@ -46,6 +50,10 @@ def load(path: Path, source: str | None = None) -> Document:
             return load_docx(path, source)
         except (zipfile.BadZipFile, KeyError) as exc:
             raise ExtractionError(f"corrupt or non-DOCX zip file: {exc}") from exc
+    if kind == "image":
+        from .backends.image import load_image
+
+        return load_image(path, source)
     if kind == "html":
         from .backends.html import load_html
 

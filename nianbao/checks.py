@@ -31,6 +31,15 @@ def _relation(report: Report, name: str, left: Sequence[str], right: Sequence[st
     nums = {k: _num(v) for k, v in values.items()}
     if any(n is None for n in nums.values()):
         open_keys = [k for k, n in nums.items() if n is None]
+        # Counts are never negative, so a side with open operands is at least the sum of
+        # its known ones: known parts exceeding a complete other side is a definite failure.
+        known_l = sum(nums[k] or 0 for k in left)
+        known_r = sum(nums[k] or 0 for k in right)
+        left_done = all(nums[k] is not None for k in left)
+        right_done = all(nums[k] is not None for k in right)
+        if (right_done and known_l > known_r + 1e-6) or (left_done and known_r > known_l + 1e-6):
+            number_keys = [k for k in keys if nums[k] is not None]
+            return CheckResult(name=name, relation=text, outcome=Outcome.FAILED, left=known_l, right=known_r, operands=operands, keys=number_keys, note=f"the known parts already exceed the other side; open: {', '.join(open_keys[:5])}")
         return CheckResult(name=name, relation=text, outcome=Outcome.NOT_ASSESSABLE, operands=operands, keys=keys, note=f"not a number: {', '.join(open_keys[:5])}{'…' if len(open_keys) > 5 else ''}")
     lhs = sum(nums[k] for k in left)  # type: ignore[misc]
     rhs = sum(nums[k] for k in right)  # type: ignore[misc]

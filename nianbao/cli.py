@@ -47,6 +47,10 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.ocr:
+        from .bench_ocr import run_ocr_bench
+
+        return run_ocr_bench(args)
     from .bench import run_bench
 
     return run_bench(args)
@@ -56,7 +60,7 @@ def _corpus(args: argparse.Namespace) -> int:
     from .eval.corpus import FORMATS, generate
 
     formats = tuple(f for f in args.formats.split(",") if f) if args.formats else FORMATS
-    written = generate(Path(args.out), seed=args.seed, count=args.count, formats=formats)
+    written = generate(Path(args.out), seed=args.seed, count=args.count, formats=formats, scan_every=args.scan_every)
     Console(stderr=True).print(f"{len(written)} documents in {args.out}/docs, gold in {args.out}/gold")
     return 0
 
@@ -84,12 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="measure extraction speed (reports/s, pages/s) per format")
     b.add_argument("--seconds", type=float, default=5.0, help="time budget per format (default 5)")
     b.add_argument("--formats", default="txt,html,docx,pdf", help="comma-separated formats")
+    b.add_argument("--ocr", action="store_true", help="instead, time OCR per table picture and per scanned page")
+    b.add_argument("--reports", type=int, default=5, help="with --ocr: how many seed reports to use (default all 5)")
     b.set_defaults(func=_bench)
     c = sub.add_parser("corpus", help="generate an evaluation corpus (documents + gold) from the bundled seeds")
     c.add_argument("--out", default="corpus", help="output folder (default: corpus)")
     c.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same corpus")
     c.add_argument("--count", type=int, default=8, help="reports to generate (each in every format)")
-    c.add_argument("--formats", default="", help="comma-separated subset of html,gbk.html,docx,pdf")
+    c.add_argument("--formats", default="", help="comma-separated subset of html,gbk.html,docx,pdf,txt,md,img.html,img.docx,img.pdf,scan.pdf,scan.tif (default: all)")
+    c.add_argument("--scan-every", type=int, default=1, help="render scanned formats for every n-th report only (default 1: all)")
     c.set_defaults(func=_corpus)
     return parser
 

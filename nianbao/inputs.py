@@ -5,7 +5,12 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
-SUFFIXES = {".txt", ".md", ".html", ".htm", ".shtml", ".xhtml", ".docx", ".doc", ".pdf"}
+SUFFIXES = {".txt", ".md", ".html", ".htm", ".shtml", ".xhtml", ".docx", ".doc", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+
+
+def _page_asset(f: Path) -> bool:
+    """Pictures in a saved web page's ``<name>_files`` folder belong to that page, not the batch."""
+    return any(parent.name.endswith("_files") for parent in f.parents)
 
 
 def expand(inputs: list[str]) -> list[tuple[Path, str]]:
@@ -14,7 +19,7 @@ def expand(inputs: list[str]) -> list[tuple[Path, str]]:
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            out += [(f, str(f)) for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in SUFFIXES]
+            out += [(f, str(f)) for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in SUFFIXES and not _page_asset(f)]
         elif any(ch in item for ch in "*?["):
             out += [(Path(m), m) for m in sorted(glob.glob(item, recursive=True)) if Path(m).is_file()]
         else:

@@ -18,7 +18,8 @@ from .extract.map_t3 import map_t3
 from .extract.map_t4 import map_t4
 from .extract.meta import agency_and_year, template as detect_template
 from .extract.narrative import narrative_facts
-from .schemas import Report, State
+from .extract.ocr.regions import ocr_document
+from .schemas import Method, Report, State
 
 
 class Record(BaseModel):
@@ -60,6 +61,27 @@ def _check_is_report(doc: Document, layout: Layout) -> None:
     raise ExtractionError("not a government information disclosure annual report (no template sections or tables found)")
 
 
+# Narrative facts read from OCR'd lines scoring under this go to review.
+_OCR_TEXT_REVIEW_BELOW = 0.95
+
+
+def _mark_ocr_text(report: Report, doc: Document) -> None:
+    """Facts read from OCR'd page text say so; where OCR text may have hidden a fact, ask a human."""
+    if not any(p.loc.image for p in doc.paragraphs):
+        return
+    for key, v in report.values():
+        if not key.startswith(("meta.", "s1.", "s6.")):
+            continue
+        if v.provenance.image and v.provenance.span:
+            para = doc.paragraph_at(v.provenance.span[0])
+            v.method = Method.OCR
+            conf = para.confidence if para and para.confidence is not None else 0.0
+            if conf < _OCR_TEXT_REVIEW_BELOW:
+                v.flag(f"read from OCR'd text (line confidence {conf:.2f})", conf)
+        elif v.state is State.NOT_FOUND and not v.flagged:
+            v.flag("not found in the OCR'd page text; check the page images")
+
+
 def build_report(doc: Document) -> Report:
     layout = locate(doc)
     _check_is_report(doc, layout)
@@ -74,6 +96,7 @@ def build_report(doc: Document) -> Report:
     map_t4(doc, layout.tables.get("t4", []), report, _why_missing("t4", layout, doc))
     for key, value in narrative_facts(doc, layout, year_num).items():  # type: ignore[arg-type]
         report.set(key, value)
+    _mark_ocr_text(report, doc)
     checks.run_checks(report, doc)
     return report
 
@@ -86,6 +109,7 @@ def extract_file(path: Path, source: str | None = None) -> Record:
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         doc = load(path, source)
+        ocr_document(doc)
         report = build_report(doc)
     except ExtractionError as exc:
         return Record(source=source, sha256=digest, status="error", error=str(exc), seconds=time.perf_counter() - started)

@@ -104,7 +104,7 @@ class _Walker:
                 data = local.read_bytes()
             self.doc.blocks.append(Image(name=el.get("alt") or el.get("title") or src, loc=Location(xpath=self.tree.getpath(el)), data=data))
             return
-        if tag == "table" and not any(True for _ in el.iterdescendants("table")):
+        if tag == "table" and not any(True for _ in el.iterdescendants("table")) and not _layout_table(el):
             self.flush()
             rows = _grid(el, self.tree)
             if rows:
@@ -119,6 +119,14 @@ class _Walker:
             self.text(child.tail, el)
         if block:
             self.flush()
+
+
+def _layout_table(el: etree._Element) -> bool:
+    """A site template's wrapper table: one cell, or cells holding paragraphs and pictures, not values."""
+    cells = list(el.iterdescendants("td", "th"))
+    if len(cells) <= 1:
+        return True
+    return sum(1 for _ in el.iterdescendants("p", "div", "img")) > 2 * len(cells)
 
 
 def parse_html(data: bytes, source: str, base: Path | None = None) -> Document:

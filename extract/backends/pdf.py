@@ -66,6 +66,11 @@ def load_pdf(path: Path, source: str) -> Document:
     try:
         for page in pdf:
             number = page.number + 1
+            if _needs_ocr(page):
+                # The OCR pass reads this page from a rendering of it.
+                png = page.get_pixmap(dpi=SCAN_DPI).tobytes("png")
+                doc.blocks.append(Image(name=f"page {number} @{SCAN_DPI}dpi", loc=Location(page=number), data=png, page_scan=True))
+                continue
             tables = _tables(page, number)
             boxes = [t.loc.bbox for _, t in tables if t.loc.bbox]
             items: list[tuple[float, object]] = list(tables)
@@ -86,6 +91,20 @@ def load_pdf(path: Path, source: str) -> Document:
     except Exception as exc:
         raise ExtractionError(f"cannot read PDF content: {exc}") from exc
     return doc.finish()
+
+
+SCAN_DPI = 200
+
+
+def _needs_ocr(page: pymupdf.Page) -> bool:
+    """No usable text layer: a scan (pictures, little text) or text that decodes to garbage."""
+    text = "".join(page.get_text().split())
+    has_pictures = bool(page.get_images(full=False))
+    if len(text) < 20:
+        return has_pictures
+    # Fonts without a ToUnicode map extract as private-use or control characters.
+    readable = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff" or ch.isascii() and ch.isprintable() or "\uff00" <= ch <= "\uffef" or "\u3000" <= ch <= "\u303f")
+    return readable / len(text) < 0.5
 
 
 def _append(doc: Document, block: Paragraph | Table | Image) -> None:

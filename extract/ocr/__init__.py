@@ -1,0 +1,1 @@
+"""Recover tables and text from images: embedded table pictures, scanned pages, page images."""

@@ -1,0 +1,138 @@
+"""The OCR pass over a loaded document: decide what needs OCR and put readings in place of pictures.
+
+Backends only report pictures; this pass decides.  A whole-page picture (a
+scanned page, a page image file) is read in full: its text becomes paragraphs
+and its ruled tables become tables.  Any other picture is checked for ruling
+lines first, and only a picture holding a table is OCR'd (the Wendeng case:
+tables pasted into Word as screenshots).  Logos and photos cost one cheap
+OpenCV pass and no OCR.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..document import Block, Document, ExtractionError, Image, Location, Paragraph, Table
+from .engine import OcrEngine, get_engine
+from .grid import find_grids
+from .image import decode, downscale, gray
+from .tables import read_tables, text_lines
+
+# Smaller pictures are icons, bullets or seals, never a statistics table.
+_MIN_SIDE = 120
+
+
+@dataclass
+class OcrStats:
+    """What the pass did, for benchmarks and the record."""
+
+    images_seen: int = 0
+    table_images: int = 0
+    pages: int = 0
+    tables: int = 0
+    seconds: float = 0.0
+    per_image: list[tuple[str, float]] = field(default_factory=list)
+
+
+def needs_ocr(doc: Document) -> bool:
+    return any(isinstance(b, Image) and b.data for b in doc.blocks)
+
+
+def ocr_document(doc: Document, engine: OcrEngine | None = None) -> OcrStats:
+    """Replace pictures holding tables or page text by what OCR reads in them (in place)."""
+    stats = OcrStats()
+    if not needs_ocr(doc):
+        return stats
+    out: list[Block] = []
+    for block in doc.blocks:
+        if not (isinstance(block, Image) and block.data):
+            out.append(block)
+            continue
+        stats.images_seen += 1
+        started = time.perf_counter()
+        try:
+            frames = decode(block.data)
+        except ExtractionError:
+            out.append(block)  # not a picture we can read; the image stays a flagged placeholder
+            continue
+        produced: list[Block] = []
+        for k, frame in enumerate(frames):
+            if min(frame.shape[:2]) < _MIN_SIDE:
+                continue
+            name = block.name if len(frames) == 1 else f"{block.name} frame {k + 1}"
+            page = block.loc.page if block.loc.page is not None else (k + 1 if block.page_scan else None)
+            if block.page_scan:
+                frame = downscale(frame)
+            produced += _read(frame, name, page, block.page_scan, engine)
+        if not produced:
+            out.append(block)
+            continue
+        elapsed = time.perf_counter() - started
+        stats.per_image.append((block.name, elapsed))
+        stats.seconds += elapsed
+        stats.pages += block.page_scan
+        stats.table_images += not block.page_scan
+        for b in produced:
+            stats.tables += isinstance(b, Table)
+            _append(out, b)
+    doc.blocks = out
+    doc.finish()
+    return stats
+
+
+def _read(frame: np.ndarray, name: str, page: int | None, whole_page: bool, engine: OcrEngine | None) -> list[Block]:
+    if not whole_page and not find_grids(gray(frame)):
+        return []
+    result = read_tables(frame, page=page, name=name, engine=engine or get_engine(), ocr_outside=whole_page)
+    items: list[tuple[float, Block]] = [(t.loc.bbox[1] if t.loc.bbox else 0.0, t) for t in result.tables]
+    if whole_page:
+        image_name = result.tables[0].loc.image if result.tables else name
+        for line in text_lines(result.outside):
+            text = "".join(b.text for b in line).strip()
+            if not text:
+                continue
+            bbox = (min(b.bbox[0] for b in line), min(b.bbox[1] for b in line), max(b.bbox[2] for b in line), max(b.bbox[3] for b in line))
+            loc = Location(page=page, bbox=tuple(round(v, 1) for v in bbox), image=image_name)  # type: ignore[arg-type]
+            items.append((bbox[1], Paragraph(text=text, loc=loc, confidence=min(b.score for b in line))))
+    items.sort(key=lambda it: it[0])
+    return [b for _, b in items]
+
+
+def _append(out: list[Block], block: Block) -> None:
+    """A table split over two pictures (or two scanned pages) continues the previous OCR table."""
+    if isinstance(block, Table) and block.loc.image:
+        for prev in reversed(out):
+            if isinstance(prev, Table):
+                if prev.loc.image and _same_extent(prev, block) and _continues(block):
+                    prev.rows.extend(block.rows)
+                    return
+                break
+            if isinstance(prev, Paragraph) and not _page_furniture(prev):
+                break
+    out.append(block)
+
+
+def _same_extent(a: Table, b: Table) -> bool:
+    """Same left and right edges (within 3% of the width).  Column counts may differ: a
+    fragment whose rows all span the label columns shows fewer columns than the rest."""
+    if a.loc.bbox is None or b.loc.bbox is None:
+        return a.n_cols == b.n_cols
+    width = max(a.loc.bbox[2] - a.loc.bbox[0], 1.0)
+    return abs(a.loc.bbox[0] - b.loc.bbox[0]) < 0.03 * width and abs(a.loc.bbox[2] - b.loc.bbox[2]) < 0.03 * width
+
+
+def _continues(table: Table) -> bool:
+    """A continuation has no header row of its own: its first row starts with data or a row label."""
+    from ..locate import classify
+
+    first = "".join(c.text for c in table.rows[0]) if table.rows else ""
+    return not any(w in first for w in ("申请人情况", "信息内容", "行政复议")) and classify(table) in (None, "t3", "t4")
+
+
+def _page_furniture(p: Paragraph) -> bool:
+    """Page numbers and running heads between two halves of a table."""
+    t = p.text.strip(" -—第页/")
+    return len(t) <= 4 or t.isdigit()
