@@ -78,6 +78,48 @@ def print_comparison(old: dict[str, Any], new: dict[str, Any], console: Console)
         console.print(f"  [green]fixed[/green] {k}")
 
 
+def _llm_records(paths: list[Path], args: argparse.Namespace, model: str | None) -> list[Any]:
+    from ..llm_batch import run_batch
+    from .llm_args import llm_config
+
+    records, _ = run_batch([(p, str(p)) for p in paths], llm_config(args, model=model))
+    return records
+
+
+def _run_usage(records: list[dict[str, Any]]) -> dict[str, float]:
+    llm = [r.get("llm") or {} for r in records]
+    return {
+        "tokens": sum(x.get("prompt_tokens", 0) + x.get("completion_tokens", 0) for x in llm),
+        "cost": sum(x.get("cost", 0.0) for x in llm),
+        "seconds": sum(x.get("seconds", 0.0) for x in llm),
+        "calls": sum(x.get("calls", 0) for x in llm),
+        "failed": sum(x.get("failed_calls", 0) for x in llm),
+    }
+
+
+def compare_models(golds: list[Any], paths: list[Path], models: list[str], args: argparse.Namespace, console: Console) -> int:
+    """Run each model (and the rules alone) over the same gold set and show them side by side."""
+    t = Table(title="models compared on the same gold set", title_justify="left")
+    for col in ("model", "accuracy", "silent", "halluc.", "needless flags", "calls", "failed", "tokens", "tokens/report", "cost", "LLM s/report"):
+        t.add_column(col, justify="right" if col != "model" else "left")
+    n = max(len(paths), 1)
+    rows: dict[str, Any] = {}
+    for model in ["(rules only)", *models]:
+        if model == "(rules only)":
+            records = [extract_file(p, str(p)).model_dump(mode="json") for p in paths]
+        else:
+            records = [r.model_dump(mode="json") for r in _llm_records(paths, args, model)]
+        ev = evaluate(golds, records)
+        u = _run_usage(records)
+        o = ev.overall
+        t.add_row(model, f"{o.accuracy:.2%}", str(o.silent), str(o.hallucinations), str(o.needless_flags), str(int(u["calls"])), str(int(u["failed"])), str(int(u["tokens"])), f"{u['tokens'] / n:.0f}", f"{u['cost']:.4f}", f"{u['seconds'] / n:.2f}")
+        rows[model] = {"evaluation": ev.to_json(), "usage": u}
+    console.print(t)
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
 def run_eval(args: argparse.Namespace) -> int:
     console = Console()
     gold_dir = Path(args.gold)
@@ -85,12 +127,18 @@ def run_eval(args: argparse.Namespace) -> int:
     if not golds:
         console.print(f"[red]no gold files in {gold_dir}[/red]")
         return 2
+    models = [m for m in (getattr(args, "models", "") or "").split(",") if m]
     if args.records:
         with open(args.records, encoding="utf-8") as f:
             records = [json.loads(line) for line in f if line.strip()]
     else:
         paths = [Path(p) for p in args.inputs] if args.inputs else documents_for(gold_dir, [g.name for g in golds])
-        records = [extract_file(p, str(p)).model_dump(mode="json") for p in paths]
+        if models:
+            return compare_models(golds, paths, models, args, console)
+        if getattr(args, "llm", False):
+            records = [r.model_dump(mode="json") for r in _llm_records(paths, args, None)]
+        else:
+            records = [extract_file(p, str(p)).model_dump(mode="json") for p in paths]
     ev = evaluate(golds, records)
     print_evaluation(ev, console, args.show_wrong)
     result = ev.to_json()

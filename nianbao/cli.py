@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from .eval.llm_args import add_llm_options
 from .inputs import expand
 from .outputs import Writer
 from .pipeline import extract_file
@@ -22,6 +23,8 @@ def _extract(args: argparse.Namespace) -> int:
         console.print("[red]no input files[/red]")
         return 2
     out = Path(args.out)
+    if args.llm or args.dry_run:
+        return _extract_llm(args, files, out, console)
     ok = errors = flagged = 0
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, disable=not console.is_terminal)
     with Writer(out) as writer, progress:
@@ -37,6 +40,32 @@ def _extract(args: argparse.Namespace) -> int:
                 console.print(f"[yellow]error[/yellow] {source}: {record.error}")
             progress.advance(task)
     console.print(f"{len(files)} files: {ok} ok, {errors} errors, {flagged} fields flagged for review → {out}/records.jsonl, {out}/reports.jsonl, {out}/fields.csv")
+    return 0
+
+
+def _extract_llm(args: argparse.Namespace, files: list[tuple[Path, str]], out: Path, console: Console) -> int:
+    from .eval.llm_args import llm_config
+    from .llm_batch import run_batch
+
+    config = llm_config(args)
+    if not config.model and not args.dry_run:
+        console.print("[red]--llm needs a model: --llm-model, NIANBAO_LLM_MODEL or [llm] model in --llm-config[/red]")
+        return 2
+    with Writer(out) as writer:
+        records, total = run_batch(files, config, dry_run=args.dry_run, on_record=writer.write)
+    errors = sum(r.status != "ok" for r in records)
+    flagged = sum(len(r.review) for r in records)
+    n = max(len(records) - errors, 1)
+    if args.dry_run:
+        pt, ct = total.estimated_prompt_tokens, total.estimated_completion_tokens
+        console.print(f"dry run: {len(records)} files, about {pt} prompt + {ct} completion tokens ({(pt + ct) / n:.0f} per report), estimated cost {config.cost(pt, ct):.4f}; nothing was called")
+        return 0
+    u = total.usage
+    console.print(
+        f"{len(records)} files: {len(records) - errors} ok, {errors} errors, {flagged} fields flagged → {out}/records.jsonl\n"
+        f"LLM {config.model}: {u.calls} calls ({u.cached} cached, {u.failed} failed), {u.prompt_tokens} + {u.completion_tokens} tokens "
+        f"({(u.prompt_tokens + u.completion_tokens) / n:.0f} per report), cost {config.cost(u.prompt_tokens, u.completion_tokens):.4f}, {u.seconds:.1f} s in calls"
+    )
     return 0
 
 
@@ -72,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="extract reports into records.jsonl, reports.jsonl and fields.csv")
     p.add_argument("inputs", nargs="+", help="files, folders or glob patterns (TXT, MD, HTML, DOCX, PDF)")
     p.add_argument("--out", default="out", help="output folder (default: out)")
+    add_llm_options(p)
     p.set_defaults(func=_extract)
 
     e = sub.add_parser("eval", help="score extraction against gold files (fields.md rules)")
@@ -83,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--min-accuracy", type=float, default=None, help="exit 1 when overall accuracy is below this (0..1)")
     e.add_argument("--max-silent", type=int, default=None, help="exit 1 when there are more silent errors than this")
     e.add_argument("--show-wrong", type=int, default=50, help="list at most this many wrong fields (default 50)")
+    e.add_argument("--models", default="", help="comma-separated LLM models to compare side by side (with the rules alone) on the gold set")
+    add_llm_options(e)
     e.set_defaults(func=_eval)
 
     b = sub.add_parser("bench", help="measure extraction speed (reports/s, pages/s) per format")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +38,8 @@ class Record(BaseModel):
     seconds: float | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
     review: dict[str, str] = Field(default_factory=dict)
+    # With an LLM configured: model, prompt versions, schema version, calls, tokens, cost, seconds.
+    llm: dict[str, Any] | None = None
     report: Report | None = None
 
 
@@ -72,7 +75,7 @@ def _mark_ocr_text(report: Report, doc: Document) -> None:
     for key, v in report.values():
         if not key.startswith(("meta.", "s1.", "s6.")):
             continue
-        if v.provenance.image and v.provenance.span:
+        if v.provenance and v.provenance.image and v.provenance.span:
             para = doc.paragraph_at(v.provenance.span[0])
             v.method = Method.OCR
             conf = para.confidence if para and para.confidence is not None else 0.0
@@ -82,7 +85,7 @@ def _mark_ocr_text(report: Report, doc: Document) -> None:
             v.flag("not found in the OCR'd page text; check the page images")
 
 
-def build_report(doc: Document) -> Report:
+def build_report(doc: Document, *, run_checks: bool = True) -> Report:
     layout = locate(doc)
     _check_is_report(doc, layout)
     agency, year = agency_and_year(doc)
@@ -97,33 +100,58 @@ def build_report(doc: Document) -> Report:
     for key, value in narrative_facts(doc, layout, year_num).items():  # type: ignore[arg-type]
         report.set(key, value)
     _mark_ocr_text(report, doc)
-    checks.run_checks(report, doc)
+    if run_checks:
+        checks.run_checks(report, doc)
     return report
 
 
-def extract_file(path: Path, source: str | None = None) -> Record:
-    """Extract one file.  Never raises for a bad input: the error goes in the record."""
-    source = source or str(path)
-    started = time.perf_counter()
-    digest = None
+@dataclass
+class Extraction:
+    """A file read by the rules, before or after checks: what an LLM pass works on."""
+
+    source: str
+    started: float
+    sha256: str | None = None
+    doc: Document | None = None
+    report: Report | None = None
+    error: str | None = None
+
+
+def read_file(path: Path, source: str | None = None, *, run_checks: bool = True) -> Extraction:
+    """Load, OCR where needed and map one file.  Never raises for a bad input."""
+    ex = Extraction(source=source or str(path), started=time.perf_counter())
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        doc = load(path, source)
-        ocr_document(doc)
-        report = build_report(doc)
+        ex.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        ex.doc = load(path, ex.source)
+        ocr_document(ex.doc)
+        ex.report = build_report(ex.doc, run_checks=run_checks)
     except ExtractionError as exc:
-        return Record(source=source, sha256=digest, status="error", error=str(exc), seconds=time.perf_counter() - started)
+        ex.error = str(exc)
     except OSError as exc:
-        return Record(source=source, sha256=digest, status="error", error=f"cannot read file: {exc}", seconds=time.perf_counter() - started)
+        ex.error = f"cannot read file: {exc}"
+    return ex
+
+
+def to_record(ex: Extraction, llm: dict[str, Any] | None = None) -> Record:
+    seconds = time.perf_counter() - ex.started
+    if ex.error is not None or ex.doc is None or ex.report is None:
+        return Record(source=ex.source, sha256=ex.sha256, status="error", error=ex.error or "not read", seconds=seconds, llm=llm)
+    doc, report = ex.doc, ex.report
     return Record(
-        source=source,
-        sha256=digest,
+        source=ex.source,
+        sha256=ex.sha256,
         status="ok",
         format=doc.format,
         encoding=doc.encoding,
         pages=doc.pages,
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
         fields=report.to_flat(),
         review=report.review(),
+        llm=llm,
         report=report,
     )
+
+
+def extract_file(path: Path, source: str | None = None) -> Record:
+    """Extract one file with the rules (and OCR) only.  Never raises for a bad input."""
+    return to_record(read_file(path, source))

@@ -1,0 +1,59 @@
+"""Where the LLM is and how to call it: a TOML file, then environment variables, then CLI flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Mode = Literal["json_schema", "tools", "md_json"]
+
+_ENV = {
+    "base_url": "NIANBAO_LLM_BASE_URL",
+    "api_key": "NIANBAO_LLM_API_KEY",
+    "model": "NIANBAO_LLM_MODEL",
+    "mode": "NIANBAO_LLM_MODE",
+    "concurrency": "NIANBAO_LLM_CONCURRENCY",
+    "timeout_s": "NIANBAO_LLM_TIMEOUT",
+    "cache": "NIANBAO_LLM_CACHE",
+}
+
+
+class LLMConfig(BaseModel):
+    """One endpoint and model.  Works with OpenAI, DeepSeek, Qwen/DashScope, vLLM, Ollama, llama.cpp."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = "https://api.openai.com/v1"
+    api_key: str = Field(default="", repr=False)
+    model: str = ""
+    # json_schema: the server constrains output to the schema (OpenAI, vLLM, llama.cpp, Ollama);
+    # tools: function calling; md_json: plain chat asked for a fenced JSON block (anything else).
+    mode: Mode = "json_schema"
+    concurrency: int = 4
+    timeout_s: float = 60.0
+    max_retries: int = 3  # HTTP-level retries with backoff on 429, 5xx and timeouts
+    price_in_per_mtok: float = 0.0  # currency units per million prompt tokens, for cost estimates
+    price_out_per_mtok: float = 0.0
+    cache: str = str(Path.home() / ".cache" / "nianbao" / "llm.sqlite")  # "" disables the cache
+
+    @classmethod
+    def load(cls, file: Path | None = None, **overrides: object) -> LLMConfig:
+        """Settings from ``file`` ([llm] table of a TOML file), then NIANBAO_LLM_* variables, then ``overrides``."""
+        data: dict[str, object] = {}
+        if file is not None:
+            with file.open("rb") as fh:
+                data.update(tomllib.load(fh).get("llm", {}))
+        for field, var in _ENV.items():
+            if os.environ.get(var):
+                data[field] = os.environ[var]
+        if not data.get("api_key") and os.environ.get("OPENAI_API_KEY"):
+            data["api_key"] = os.environ["OPENAI_API_KEY"]
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(data)
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.price_in_per_mtok + completion_tokens * self.price_out_per_mtok) / 1e6

@@ -1,0 +1,224 @@
+"""The LLM pass over one report: which calls to make, and how their answers meet the deterministic values.
+
+- Narrative facts: one call over sections 一, 三 (its prose) and 六.
+- A table with many doubtful cells (not found, inferred, a broken relation, low
+  OCR confidence): one call over that section's text.  A table with a few: one
+  small re-check call per doubtful cell.
+- A table answer that breaks the template's relations is re-asked once, naming
+  each broken relation with its operands; then it stands, and the checks flag it.
+
+Every answer is grounded (``ground.py``) before it can touch the report.  An
+ungrounded number is never output; a grounded one fills only a value the rules
+did not find, and where both paths give a number and they differ, the field is
+flagged with the LLM's reading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from ...schemas import Method, Provenance, Report, State, Value
+from ...schemas.template import T3_COLUMNS, T3_RESULT_ROWS
+from ..document import Document, Paragraph, Table
+from ..locate import TABLE_SECTIONS, Layout
+from . import prompts
+from .answers import NARRATIVE_KEYS, NarrativeAnswer, RecheckAnswer, columns, row_legend, table_answer
+from .client import CallFailed, LLMClient, Usage, estimate_tokens
+from .ground import squash, supported
+
+# Up to this many doubtful cells in a table are re-checked one by one; more re-read the table.
+RECHECK_AT_MOST = 3
+MAX_SECTION_CHARS = 12000
+LLM_CONFIDENCE = 0.8
+
+
+@dataclass
+class Call:
+    """One planned call: what to send and where the answer goes."""
+
+    task: str
+    messages: list[dict[str, str]]
+    prompt_tag: str
+    response_model: type[BaseModel]
+    source: str  # the text answers must be grounded in
+    kind: str = ""  # t2/t3/t4 for table calls
+    key: str = ""  # for re-check calls
+
+
+def section_text(doc: Document, layout: Layout, numbers: tuple[int, ...], *, tables: bool) -> str:
+    parts: list[str] = []
+    for n in numbers:
+        if n not in layout.sections:
+            continue
+        a, b = layout.sections[n]
+        for block in doc.blocks[a:b]:
+            if isinstance(block, Paragraph):
+                parts.append(block.text)
+            elif tables and isinstance(block, Table):
+                parts.append(block.text())
+    return "\n".join(parts)[:MAX_SECTION_CHARS]
+
+
+def _doubtful(report: Report, kind: str, failing: set[str]) -> list[str]:
+    return [k for k, v in report.values() if k.startswith(kind + ".") and (v.state is State.NOT_FOUND or v.flagged or k in failing)]
+
+
+def plan(doc: Document, layout: Layout, report: Report, failing: set[str]) -> list[Call]:
+    calls: list[Call] = []
+    narrative = section_text(doc, layout, (1, 3, 6), tables=False) or doc.text[:MAX_SECTION_CHARS]
+    p = prompts.load("narrative")
+    calls.append(Call("narrative", p.messages(text=narrative), p.tag, NarrativeAnswer, narrative))
+    template = report.template
+    for kind, section in TABLE_SECTIONS.items():
+        doubtful = _doubtful(report, kind, failing)
+        if not doubtful or not layout.tables.get(kind):
+            continue  # nothing doubtful, or no table in the text (an image without OCR): nothing to ground in
+        text = section_text(doc, layout, (section,), tables=True) or "\n".join(t.text() for t in layout.tables.get(kind, []))
+        if not any(ch.isdigit() for ch in text):
+            continue  # nothing readable to ground an answer in (a table only as an image)
+        if len(doubtful) <= RECHECK_AT_MOST:
+            rp = prompts.load("recheck")
+            for key in doubtful:
+                v = report.get(key)
+                msgs = rp.messages(key=key, meaning=_meaning(key, template), current=_shown(v), reason="; ".join(v.review) or "not found", text=text)
+                calls.append(Call("recheck", msgs, rp.tag, RecheckAnswer, text, kind=kind, key=key))
+            continue
+        tp = prompts.load(f"table_{kind}")
+        calls.append(Call(f"table_{kind}", tp.messages(rows=row_legend(kind, template), text=text), tp.tag, table_answer(kind, template), text, kind=kind))
+    return calls
+
+
+def _meaning(key: str, template: str) -> str:
+    from .answers import columns as cols
+
+    parts = key.split(".")
+    if parts[0] in ("t2", "t3", "t4"):
+        row = ".".join(parts[1:-1])
+        return f"table {parts[0][1]}, row {row}, column {parts[-1]} (columns: {', '.join(cols(parts[0], template).get(row, []))})"
+    return key
+
+
+def _shown(v: Value) -> str:
+    return "(none)" if v.state is State.NOT_FOUND else (v.raw or str(v.value))
+
+
+def estimate(calls: list[Call]) -> tuple[int, int]:
+    """(prompt tokens, completion tokens) a plan would cost, without calling anything."""
+    expected_out = {"narrative": 250, "recheck": 60, "table_t2": 400, "table_t3": 1500, "table_t4": 200}
+    pt = sum(estimate_tokens(m["content"]) for c in calls for m in c.messages)
+    return pt, sum(expected_out.get(c.task, 300) for c in calls)
+
+
+async def run(client: LLMClient, doc: Document, report: Report, calls: list[Call], usage: Usage) -> None:
+    for call in calls:
+        try:
+            answer = await client.ask(call.messages, call.response_model, prompt_tag=call.prompt_tag, usage=usage)
+        except CallFailed as exc:
+            _note_failure(report, call, str(exc))
+            continue
+        if call.task == "narrative":
+            for name, key in NARRATIVE_KEYS.items():
+                fact = getattr(answer, name)
+                merge(doc, report, key, fact.value, fact.quote, call.source)
+        elif call.task == "recheck":
+            merge(doc, report, call.key, answer.value, answer.quote, call.source)  # type: ignore[attr-defined]
+        else:
+            rows = _rows(answer)
+            broken = relations(report.template, rows) if call.kind == "t3" else []
+            if broken:
+                follow = [*call.messages, {"role": "assistant", "content": answer.model_dump_json()}, {"role": "user", "content": _reask(broken)}]
+                try:
+                    answer = await client.ask(follow, call.response_model, prompt_tag=call.prompt_tag, usage=usage)
+                    rows = _rows(answer)
+                except CallFailed as exc:
+                    _note_failure(report, call, str(exc))
+            cols = columns(call.kind, report.template)
+            for row, (values, quote) in rows.items():
+                for col, value in zip(cols[row], values):
+                    merge(doc, report, f"{call.kind}.{row}.{col}", value, quote, call.source)
+
+
+def _rows(answer: Any) -> dict[str, tuple[list[float | None], str]]:
+    return {r.row: (list(r.values), r.quote) for r in answer.rows}
+
+
+def relations(template: str, rows: dict[str, tuple[list[float | None], str]]) -> list[str]:
+    """Table 三's relations broken by an answer, each with its operands, for the re-ask."""
+    out = []
+    names = [c for c, _ in T3_COLUMNS]
+
+    def cell(row: str, i: int) -> float | None:
+        return rows[row][0][i] if row in rows and i < len(rows[row][0]) else None
+
+    for row, (values, _) in rows.items():
+        if len(values) == 7 and all(v is not None for v in values) and abs(sum(values[:6]) - values[6]) > 1e-9:  # type: ignore[arg-type]
+            out.append(f"row {row}: {' + '.join(f'{v:g}' for v in values[:6])} = {sum(values[:6]):g}, but its 总计 is {values[6]:g}")  # type: ignore[arg-type,misc]
+    for i, col in enumerate(names):
+        a, b, c, d = cell("new", i), cell("carried_over", i), cell("total", i), cell("carried_forward", i)
+        if None not in (a, b, c, d) and abs(a + b - c - d) > 1e-9:  # type: ignore[operator]
+            out.append(f"column {col}: new {a:g} + carried_over {b:g} ≠ total {c:g} + carried_forward {d:g}")
+        parts = [cell(r, i) for r in T3_RESULT_ROWS[template]]
+        total = cell("total", i)
+        if total is not None and all(p is not None for p in parts) and abs(sum(parts) - total) > 1e-9:  # type: ignore[arg-type]
+            out.append(f"column {col}: the result rows sum to {sum(parts):g}, but total is {total:g}")  # type: ignore[arg-type]
+    return out
+
+
+def _reask(broken: list[str]) -> str:
+    listed = "\n".join(f"- {b}" for b in broken[:12])
+    return (
+        "你的答案不满足表格的勾稽关系：\n"
+        f"{listed}\n"
+        "请对照原文重新核对这些数字，改正抄错的地方。如果原文表格本身就对不上，请保持原文数字，不要为了凑数而修改。"
+    )
+
+
+def _note_failure(report: Report, call: Call, why: str) -> None:
+    keys = [call.key] if call.key else [k for k, _ in report.values() if k.startswith((call.kind or "s") + ".")] if call.kind else list(NARRATIVE_KEYS.values())
+    for key in keys:
+        v = report.get(key)
+        if v.state is State.NOT_FOUND:
+            v.flag(f"LLM call failed: {why[:120]}")
+
+
+def merge(doc: Document, report: Report, key: str, value: float | None, quote: str, source: str) -> None:
+    """Put one grounded LLM reading beside the deterministic value; never output an ungrounded number."""
+    current = report.get(key)
+    value = _as_count(key, value)
+    why = supported(value, quote, source)
+    if why is not None:
+        current.flag(f"LLM answer {value:g} rejected as unsupported: {why}")  # type: ignore[str-format]
+        return
+    has_number = current.state is State.NUMBER
+    if value is None:
+        if has_number:
+            current.flag("LLM finds no value here")
+        return
+    if has_number:
+        if abs(float(current.value) - value) > 1e-9:  # type: ignore[arg-type]
+            current.flag(f"LLM reads {value:g} (“{quote.strip()[:40]}”)")
+        return
+    if current.state in (State.BLANK, State.DASH):
+        current.flag(f"LLM reads {value:g} where the rules read {current.state.value}")
+        return
+    prov = Provenance(file=doc.source, span=_span(doc, quote))
+    report.set(key, Value(value=value, raw=quote.strip()[:200], state=State.NUMBER, provenance=prov, method=Method.LLM, confidence=LLM_CONFIDENCE))
+
+
+def _as_count(key: str, value: float | None) -> float | None:
+    from ...schemas.template import DECIMAL_KEYS
+
+    if value is None:
+        return None
+    return value if key in DECIMAL_KEYS or key == "s6.processing_fee_yuan" or not float(value).is_integer() else int(value)
+
+
+def _span(doc: Document, quote: str) -> tuple[int, int] | None:
+    at = doc.text.find(quote.strip())
+    return (at, at + len(quote.strip())) if at >= 0 and quote.strip() else None
+
+
+__all__ = ["Call", "estimate", "merge", "plan", "relations", "run", "section_text", "squash"]

@@ -1,0 +1,1 @@
+"""Versioned prompt templates, one file per task (see extract/llm/prompts.py)."""
