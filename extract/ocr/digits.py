@@ -10,7 +10,13 @@ import re
 
 _LOOKALIKE = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "〇": "0", "I": "1", "l": "1", "|": "1", "丨": "1", "S": "5", "B": "8", "，": ",", "。": ".", "．": "."})
 _NUMERIC_ISH = re.compile(r"^[0-9OoDQ〇Il|丨SB,，.。．\s]+$")
-_DASHES = {"一": "—", "—": "—", "－": "-", "-": "-", "_": "—", "/": "/", "／": "/", "\\": "/"}
+_DASHES = {"一": "—", "—": "—", "－": "-", "-": "-", "_": "—", "/": "/", "／": "/", "\\": "/", "•": "-", "·": "-", "・": "-"}
+# Readings that could be a short dash as easily as anything else.
+_DOUBTFUL_DASHES = {"一", "•", "·", "・"}
+
+
+def is_numeric(text: str) -> bool:
+    return bool(text) and bool(_NUMERIC_ISH.match(text)) and any(ch.isdigit() for ch in text)
 
 
 def normalize(text: str) -> tuple[str, str | None]:
@@ -21,7 +27,7 @@ def normalize(text: str) -> tuple[str, str | None]:
     if t in _DASHES:
         mark = _DASHES[t]
         # Only the CJK 一 is really ambiguous (it is also the numeral one).
-        return mark, f"OCR read {t!r}; taken as the dash {mark!r}" if t == "一" else None
+        return mark, f"OCR read {t!r}; taken as the dash {mark!r}" if t in _DOUBTFUL_DASHES else None
     if not _NUMERIC_ISH.match(t) or not any(ch.isdigit() for ch in t) and t not in ("O", "o", "〇"):
         return t, None
     fixed = t.translate(_LOOKALIKE)

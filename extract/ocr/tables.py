@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from ..document import Cell, Location, Table
-from .digits import normalize
+from .digits import is_numeric, normalize
 from .engine import OcrBox, OcrEngine, get_engine
 from .grid import Grid, find_grids, line_masks
 from .image import gray, straighten, upscale
 
 # A cell with this share of dark pixels but no OCR text holds something unread.
 _INK_UNREAD = 0.004
+_REREAD_BELOW = 0.8
 
 
 @dataclass
@@ -90,8 +92,31 @@ def reading_order(boxes: list[OcrBox]) -> list[OcrBox]:
     return [b for line in text_lines(boxes) for b in line]
 
 
+def stroke_lean(region: np.ndarray) -> float | None:
+    """Lean of a single thin stroke in degrees from vertical (negative = leaning right, like '/').
+
+    None when the ink is not one long thin stroke (too little ink, or a blob).
+    """
+    ys, xs = np.where(region < 128)
+    if len(xs) < 8:
+        return None
+    cov = np.cov(np.vstack([xs, ys]).astype(np.float64))
+    evals, evecs = np.linalg.eigh(cov)
+    if evals.min() <= 0 or evals.max() / evals.min() < 30:
+        return None
+    vx, vy = evecs[:, int(np.argmax(evals))]
+    angle = math.degrees(math.atan2(vx, vy))
+    if angle > 90:
+        angle -= 180
+    elif angle <= -90:
+        angle += 180
+    return angle
+
+
 def _second_look(inner: np.ndarray, engine: OcrEngine) -> OcrBox | None:
     ys, xs = np.where(inner < 128)
+    if not len(ys):
+        return None
     pad = 4
     crop = inner[max(ys.min() - pad, 0) : ys.max() + pad + 1, max(xs.min() - pad, 0) : xs.max() + pad + 1]
     crop = cv2.copyMakeBorder(crop, 6, 6, 6, 6, cv2.BORDER_CONSTANT, value=255)
@@ -139,4 +164,22 @@ def _cell(boxes: list[OcrBox], bbox: tuple[int, int, int, int], clean: np.ndarra
     text, note = normalize(spaced)
     if note is None and text == spaced.strip():
         text = "".join(b.text for b in ordered)  # a label wrapped over lines
-    return Cell(text=text, loc=loc, confidence=min(b.score for b in boxes), note=note)
+    score = min(b.score for b in boxes)
+    if text == "1":
+        x0, y0, x1, y1 = bbox
+        lean = stroke_lean(clean[y0 + 3 : y1 - 2, x0 + 3 : x1 - 2])
+        if lean is not None and lean <= -15:
+            # PP-OCR reads a '/' blank marker as '1'; a '1' stands upright, a '/' leans right.
+            return Cell(text="/", loc=loc, confidence=score)
+        if lean is not None and lean <= -10:
+            return Cell(text=text, loc=loc, confidence=score, note=f"OCR read '1' but the stroke leans {-lean:.0f}°; it may be '/'")
+    if score < _REREAD_BELOW and len(text) <= 3 and not is_numeric(text):
+        # A short, doubtful, non-numeric reading in what may be a number cell ('刀' for 77):
+        # recognise the cell's ink once more without the detector's crop.
+        x0, y0, x1, y1 = bbox
+        again = _second_look(clean[y0 + 3 : y1 - 2, x0 + 3 : x1 - 2], engine)
+        if again is not None:
+            fixed, _ = normalize(again.text)
+            if is_numeric(fixed):
+                return Cell(text=fixed, loc=loc, confidence=min(again.score, score + 0.2), note=f"OCR first read {text!r}, then {again.text!r} on a second look")
+    return Cell(text=text, loc=loc, confidence=score, note=note)
