@@ -14,7 +14,7 @@ def add_llm_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--llm-config", help="TOML file with an [llm] table (base_url, model, mode, prices, …)")
     g.add_argument("--llm-base-url", help="e.g. https://api.deepseek.com/v1, http://127.0.0.1:8080/v1")
     g.add_argument("--llm-model", help="model name as the endpoint knows it")
-    g.add_argument("--llm-mode", choices=["json_schema", "tools", "md_json"], help="how structured output is requested (default json_schema)")
+    g.add_argument("--llm-mode", choices=["json_schema", "json_object", "tools", "md_json"], help="how structured output is requested (default json_schema)")
     g.add_argument("--llm-concurrency", type=int, help="calls in flight at once (default 4)")
     g.add_argument("--llm-cache", help="SQLite answer cache (default ~/.cache/nianbao/llm.sqlite; '' disables)")
     g.add_argument("--dry-run", action="store_true", help="plan the LLM calls and estimate tokens and cost; call nothing")

@@ -40,6 +40,7 @@ class Provenance(BaseModel):
     bbox: tuple[float, float, float, float] | None = None
     span: tuple[int, int] | None = None
     xpath: str | None = None  # HTML/DOCX element path
+    image: str | None = None  # OCR: the picture bbox is in, e.g. "page 2 @200dpi" or an embedded image's name
     table: int | None = None  # index of the table block in the document
     row: int | None = None
     col: int | None = None

@@ -23,7 +23,7 @@ from .config import LLMConfig
 
 T = TypeVar("T", bound=BaseModel)
 
-_MODES = {"json_schema": instructor.Mode.JSON_SCHEMA, "tools": instructor.Mode.TOOLS, "md_json": instructor.Mode.MD_JSON}
+_MODES = {"json_schema": instructor.Mode.JSON_SCHEMA, "json_object": instructor.Mode.JSON, "tools": instructor.Mode.TOOLS, "md_json": instructor.Mode.MD_JSON}
 
 
 @dataclass
@@ -69,6 +69,10 @@ class LLMClient:
             usage.cached += 1
             return response_model.model_validate(answer)
         started = time.perf_counter()
+        extra: dict[str, Any] = {}
+        if self.config.mode == "json_object":
+            # Grammar-constrained decoding to the schema on servers that take it this way.
+            extra["extra_body"] = {"response_format": {"type": "json_object", "schema": response_model.model_json_schema()}}
         async with self._limit:
             try:
                 parsed, completion = await self._client.chat.completions.create_with_completion(
@@ -77,6 +81,7 @@ class LLMClient:
                     response_model=response_model,
                     max_retries=1,
                     temperature=0,
+                    **extra,
                 )
             except Exception as exc:  # instructor and openai raise many types; the caller needs one
                 usage.failed += 1

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Mode = Literal["json_schema", "tools", "md_json"]
+Mode = Literal["json_schema", "json_object", "tools", "md_json"]
 
 _ENV = {
     "base_url": "NIANBAO_LLM_BASE_URL",
@@ -30,8 +30,10 @@ class LLMConfig(BaseModel):
     base_url: str = "https://api.openai.com/v1"
     api_key: str = Field(default="", repr=False)
     model: str = ""
-    # json_schema: the server constrains output to the schema (OpenAI, vLLM, llama.cpp, Ollama);
-    # tools: function calling; md_json: plain chat asked for a fenced JSON block (anything else).
+    # json_schema: the server constrains output to the schema (OpenAI, vLLM, llama.cpp's
+    # llama-server, Ollama); json_object: the schema goes in response_format.schema, as the
+    # llama-cpp-python server takes it; tools: function calling; md_json: plain chat asked
+    # for a fenced JSON block (anything else).
     mode: Mode = "json_schema"
     concurrency: int = 4
     timeout_s: float = 60.0
