@@ -9,7 +9,7 @@ from typing import IO
 
 from .pipeline import Record
 
-CSV_COLUMNS = ("source", "key", "value", "raw", "state", "page", "span", "xpath", "method", "confidence", "review")
+CSV_COLUMNS = ("source", "key", "value", "raw", "state", "page", "bbox", "image", "span", "xpath", "method", "confidence", "review")
 
 
 class Writer:
@@ -40,6 +40,8 @@ class Writer:
                         "" if v.raw is None else v.raw,
                         v.state.value,
                         p.page if p and p.page is not None else "",
+                        " ".join(f"{c:g}" for c in p.bbox) if p and p.bbox else "",
+                        p.image if p and p.image else "",
                         f"{p.span[0]}-{p.span[1]}" if p and p.span else "",
                         p.xpath if p and p.xpath else "",
                         v.method.value if v.method else "",

@@ -273,3 +273,27 @@ def test_dry_run_estimates_and_calls_nothing(tmp_path: Path) -> None:
     assert server.requests == []
     assert records[0].llm["planned_calls"] == ["narrative", "table_t3"]
     assert total.estimated_prompt_tokens > 1000 and records[0].llm["estimated_cost"] > 0
+
+
+def test_cli_extract_with_llm_and_model_comparison(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from nianbao.cli import main
+
+    with ScriptedServer(answering_right(SHREDDED)) as server:
+        src = tmp_path / "docs"
+        src.mkdir()
+        (src / f"{SHREDDED}.txt").write_bytes((SEEDS / f"{SHREDDED}.txt").read_bytes())
+        common = ["--llm-base-url", server.base_url, "--llm-cache", ""]
+        assert main(["extract", str(src), "--out", str(tmp_path / "out"), "--llm", "--llm-model", "scripted", *common]) == 0
+        record = json.loads((tmp_path / "out" / "records.jsonl").read_text(encoding="utf-8").splitlines()[0])
+        assert record["llm"]["model"] == "scripted" and record["llm"]["calls"] == 2
+        gold_dir = tmp_path / "gold"
+        gold_dir.mkdir()
+        (gold_dir / f"{SHREDDED}.json").write_bytes((GOLD / f"{SHREDDED}.json").read_bytes())
+        capsys.readouterr()
+        assert main(["eval", "--gold", str(gold_dir), "--models", "model-a,model-b", *common, "--json", str(tmp_path / "m.json")]) == 0
+    table = capsys.readouterr().out
+    assert "models compared on the same gold set" in table
+    runs = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    assert list(runs) == ["(rules only)", "model-a", "model-b"]
+    assert runs["model-a"]["usage"]["calls"] == 2 and runs["(rules only)"]["usage"]["calls"] == 0
+    assert runs["model-a"]["evaluation"]["overall"]["silent"] == 0
