@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -190,7 +191,7 @@ def render_pdf(layout: ReportLayout, path: Path) -> None:
 TEXT_STYLES = ("tsv", "markdown")
 
 
-def _spaced(text: str, rng: "random.Random") -> str:
+def _spaced(text: str, rng: random.Random) -> str:
     """What PDF-to-text tools do to wide label cells: a space between characters or a break mid-label."""
     if len(text) < 6 or not any("\u4e00" <= ch <= "\u9fff" for ch in text):
         return text
@@ -209,8 +210,6 @@ def render_text(layout: ReportLayout, *, style: str = "tsv", seed: int = 0) -> s
     Merged cells appear once and leave empty cells where the span continued, and
     label cells get the spacing damage of real exports; numbers are left as printed.
     """
-    import random
-
     rng = random.Random(seed)
     lines: list[str] = []
     for block in layout.blocks:

@@ -7,7 +7,7 @@ import unicodedata
 from collections import Counter
 
 from ..schemas import Method, State, TemplateId, Value
-from .document import Document, Paragraph, Table
+from .document import Document, Paragraph
 from .fill import missing, provenance
 from .labels import norm
 from .locate import Layout
