@@ -16,6 +16,7 @@ def add_llm_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--llm-model", help="model name as the endpoint knows it")
     g.add_argument("--llm-mode", choices=["json_schema", "json_object", "tools", "md_json"], help="how structured output is requested (default json_schema)")
     g.add_argument("--llm-concurrency", type=int, help="calls in flight at once (default 4)")
+    g.add_argument("--llm-vision-model", help="a picture-reading model on the same endpoint: a second opinion on OCR'd tables (flags only)")
     g.add_argument("--llm-cache", help="SQLite answer cache (default ~/.cache/nianbao/llm.sqlite; '' disables)")
     g.add_argument("--dry-run", action="store_true", help="plan the LLM calls and estimate tokens and cost; call nothing")
 
@@ -28,4 +29,5 @@ def llm_config(args: argparse.Namespace, *, model: str | None = None) -> LLMConf
         mode=getattr(args, "llm_mode", None),
         concurrency=getattr(args, "llm_concurrency", None),
         cache=getattr(args, "llm_cache", None),
+        vision_model=getattr(args, "llm_vision_model", None),
     )

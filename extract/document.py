@@ -49,6 +49,8 @@ class Table:
     rows: list[list[Cell]]
     loc: Location = field(default_factory=Location)
     index: int = 0  # position among the document's tables
+    # For a table read by OCR: PNG crops of the picture(s) it was read from, for a vision model.
+    pictures: list[bytes] = field(default_factory=list)
 
     @property
     def n_cols(self) -> int:

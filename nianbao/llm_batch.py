@@ -39,6 +39,7 @@ def _failing_keys(ex: Extraction) -> set[str]:
 def _summary(config: LLMConfig, usage: Usage) -> dict[str, Any]:
     return {
         "model": config.model,
+        "vision_model": config.vision_model or None,
         "base_url": config.base_url,
         "mode": config.mode,
         "prompts": dict(sorted(usage.prompts.items())),
@@ -58,7 +59,7 @@ async def _one(client: LLMClient | None, config: LLMConfig, path: Path, source: 
     if ex.report is None or ex.doc is None:
         return to_record(ex)
     layout = locate(ex.doc)
-    calls = llm_run.plan(ex.doc, layout, ex.report, _failing_keys(ex))
+    calls = llm_run.plan(ex.doc, layout, ex.report, _failing_keys(ex), vision_model=config.vision_model)
     usage = Usage()
     if dry_run:
         pt, ct = llm_run.estimate(calls)

@@ -23,9 +23,23 @@ class Reply:
 Script = Callable[[dict[str, Any], int], Reply]  # (request body, request number) -> reply
 
 
+def _user_text(body: dict[str, Any]) -> str:
+    content = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    if isinstance(content, list):  # text and image parts
+        return "".join(p.get("text", "") for p in content)
+    return content
+
+
+def images_of(body: dict[str, Any]) -> list[str]:
+    content = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    return [p["image_url"]["url"] for p in content if p.get("type") == "image_url"] if isinstance(content, list) else []
+
+
 def task_of(body: dict[str, Any]) -> str:
     """Which prompt a request comes from, read from its user message."""
-    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    user = _user_text(body)
+    if "图片是报告中的" in user:
+        return "vision_table"
     if "字段：" in user:
         return "recheck"
     if "第三部分" in user:
@@ -38,7 +52,7 @@ def task_of(body: dict[str, Any]) -> str:
 
 
 def source_of(body: dict[str, Any]) -> str:
-    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    user = _user_text(body)
     return user.split("原文：", 1)[1].strip() if "原文：" in user else user
 
 

@@ -297,3 +297,55 @@ def test_cli_extract_with_llm_and_model_comparison(tmp_path: Path, capsys: pytes
     assert list(runs) == ["(rules only)", "model-a", "model-b"]
     assert runs["model-a"]["usage"]["calls"] == 2 and runs["(rules only)"]["usage"]["calls"] == 0
     assert runs["model-a"]["evaluation"]["overall"]["silent"] == 0
+
+
+def test_vision_model_gives_a_second_opinion_on_ocr_tables_and_only_flags(tmp_path: Path) -> None:
+    """The table picture goes to the vision model; its readings flag cells, never fill them."""
+    import cv2
+    import numpy as np
+
+    from llm_server import images_of
+    from nianbao.eval.render import layout_from_document, render_docx, with_table_pictures
+    from nianbao.extract.load import load
+    from nianbao.extract.ocr.grid import find_grids
+    from nianbao.extract.ocr.image import gray
+
+    name = "000_25a82b73f95a5995"
+    g = gold(name)["fields"]
+    layout = with_table_pictures(layout_from_document(load(SEEDS / f"{name}.txt"), g, g["meta.template"]), dpi=150)
+    t3 = next(b for b in layout.blocks if getattr(b, "name", "").startswith("t3"))
+    img = cv2.imdecode(np.frombuffer(t3.png, np.uint8), cv2.IMREAD_COLOR)
+    region = next(r for r in find_grids(gray(img))[0].regions if r.row == 3 and r.col == 3)
+    x0, y0, x1, y1 = region.bbox
+    img[y0 + 3 : y1 - 2, x0 + 3 : x1 - 2] = 255
+    cv2.line(img, (x0 + 8, y0 + 8), (x1 - 8, y1 - 8), (90, 90, 90), 1)  # a scribble over 本年新收/自然人
+    t3.png = cv2.imencode(".png", img)[1].tobytes()
+    path = tmp_path / f"{name}.img.docx"
+    render_docx(layout, path)
+
+    def script(body: dict[str, Any], n: int) -> Reply:
+        task = task_of(body)
+        if task == "narrative":
+            return Reply(json.dumps(right_narrative(name, source_of(body)), ensure_ascii=False))
+        if task == "recheck":
+            return Reply(json.dumps({"value": None, "quote": ""}))
+        assert task == "vision_table" and images_of(body)[0].startswith("data:image/png;base64,")
+        rows = []
+        for spec in T3_ROWS[g["meta.template"]]:
+            values = [g.get(f"t3.{spec.key}.{c}") for c, _ in T3_COLUMNS]
+            if spec.key == "granted":
+                values[0] = 5  # a misreading by the vision model
+            rows.append({"row": spec.key, "values": values, "quote": ""})
+        return Reply(json.dumps({"rows": rows}, ensure_ascii=False))
+
+    with ScriptedServer(script) as server:
+        records, _ = run_batch([(path, str(path))], config(server, tmp_path, vision_model="scripted-vl"))
+    record = records[0]
+    vision = [b for b in server.requests if task_of(b) == "vision_table"]
+    assert len(vision) == 1 and vision[0]["model"] == "scripted-vl"
+    smudged = "t3.new.natural_person"
+    assert record.fields[smudged] != g[smudged]  # never filled from a picture reading
+    assert f"vision model reads {g[smudged]:g}" in record.review[smudged]
+    assert record.fields["t3.granted.natural_person"] == g["t3.granted.natural_person"]
+    assert "vision model reads 5" in record.review["t3.granted.natural_person"]
+    assert record.llm["vision_model"] == "scripted-vl" and record.llm["prompts"]["vision_table"] == "vision_table@v1"

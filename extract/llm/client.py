@@ -60,10 +60,11 @@ class LLMClient:
         self._cache = AnswerCache(config.cache) if config.cache else None
         self._limit = asyncio.Semaphore(config.concurrency)
 
-    async def ask(self, messages: list[dict[str, str]], response_model: type[T], *, prompt_tag: str, usage: Usage) -> T:
+    async def ask(self, messages: list[dict[str, Any]], response_model: type[T], *, prompt_tag: str, usage: Usage, model: str = "") -> T:
         task = prompt_tag.split("@")[0]
         usage.prompts[task] = prompt_tag
-        key = cache_key(self.config.base_url, self.config.model, self.config.mode, prompt_tag, SCHEMA_VERSION, response_model.model_json_schema(), messages)
+        model = model or self.config.model
+        key = cache_key(self.config.base_url, model, self.config.mode, prompt_tag, SCHEMA_VERSION, response_model.model_json_schema(), messages)
         if self._cache is not None and (hit := self._cache.get(key)) is not None:
             answer, _, _ = hit
             usage.cached += 1
@@ -76,7 +77,7 @@ class LLMClient:
         async with self._limit:
             try:
                 parsed, completion = await self._client.chat.completions.create_with_completion(
-                    model=self.config.model,
+                    model=model,
                     messages=messages,  # type: ignore[arg-type]
                     response_model=response_model,
                     max_retries=1,
@@ -93,7 +94,7 @@ class LLMClient:
         usage.prompt_tokens += pt
         usage.completion_tokens += ct
         if self._cache is not None:
-            self._cache.put(key, model=self.config.model, prompt=prompt_tag, schema_version=SCHEMA_VERSION, answer=parsed.model_dump(mode="json"), prompt_tokens=pt, completion_tokens=ct)
+            self._cache.put(key, model=model, prompt=prompt_tag, schema_version=SCHEMA_VERSION, answer=parsed.model_dump(mode="json"), prompt_tokens=pt, completion_tokens=ct)
         return parsed
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ _ENV = {
     "concurrency": "NIANBAO_LLM_CONCURRENCY",
     "timeout_s": "NIANBAO_LLM_TIMEOUT",
     "cache": "NIANBAO_LLM_CACHE",
+    "vision_model": "NIANBAO_LLM_VISION_MODEL",
 }
 
 
@@ -41,6 +42,9 @@ class LLMConfig(BaseModel):
     price_in_per_mtok: float = 0.0  # currency units per million prompt tokens, for cost estimates
     price_out_per_mtok: float = 0.0
     cache: str = str(Path.home() / ".cache" / "nianbao" / "llm.sqlite")  # "" disables the cache
+    # A model on the same endpoint that takes pictures: it gets the crops of OCR'd tables with
+    # doubtful cells as a second opinion.  Its readings only flag; they never fill a value.
+    vision_model: str = ""
 
     @classmethod
     def load(cls, file: Path | None = None, **overrides: object) -> LLMConfig:

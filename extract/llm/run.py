@@ -6,6 +6,8 @@
   small re-check call per doubtful cell.
 - A table answer that breaks the template's relations is re-asked once, naming
   each broken relation with its operands; then it stands, and the checks flag it.
+- With a vision model configured, an OCR'd table with doubtful cells is also sent
+  as its picture.  A picture reading cannot be grounded in text, so it only flags.
 
 Every answer is grounded (``ground.py``) before it can touch the report.  An
 ungrounded number is never output; a grounded one fills only a value the rules
@@ -40,12 +42,13 @@ class Call:
     """One planned call: what to send and where the answer goes."""
 
     task: str
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     prompt_tag: str
     response_model: type[BaseModel]
     source: str  # the text answers must be grounded in
     kind: str = ""  # t2/t3/t4 for table calls
     key: str = ""  # for re-check calls
+    model: str = ""  # another model than the configured one (the vision model)
 
 
 def section_text(doc: Document, layout: Layout, numbers: tuple[int, ...], *, tables: bool) -> str:
@@ -66,7 +69,20 @@ def _doubtful(report: Report, kind: str, failing: set[str]) -> list[str]:
     return [k for k, v in report.values() if k.startswith(kind + ".") and (v.state is State.NOT_FOUND or v.flagged or k in failing)]
 
 
-def plan(doc: Document, layout: Layout, report: Report, failing: set[str]) -> list[Call]:
+_TITLES = {"t2": "主动公开政府信息情况", "t3": "收到和处理政府信息公开申请情况", "t4": "政府信息公开行政复议、行政诉讼情况"}
+
+
+def _vision_call(kind: str, template: str, table: Table, model: str) -> Call:
+    import base64
+
+    vp = prompts.load("vision_table")
+    text = vp.messages(title=_TITLES[kind], rows=row_legend(kind, template))
+    parts: list[dict[str, Any]] = [{"type": "text", "text": text[1]["content"]}]
+    parts += [{"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(png).decode("ascii")}} for png in table.pictures]
+    return Call("vision_table", [text[0], {"role": "user", "content": parts}], vp.tag, table_answer(kind, template), "", kind=kind, model=model)
+
+
+def plan(doc: Document, layout: Layout, report: Report, failing: set[str], *, vision_model: str = "") -> list[Call]:
     calls: list[Call] = []
     narrative = section_text(doc, layout, (1, 3, 6), tables=False) or doc.text[:MAX_SECTION_CHARS]
     p = prompts.load("narrative")
@@ -76,6 +92,9 @@ def plan(doc: Document, layout: Layout, report: Report, failing: set[str]) -> li
         doubtful = _doubtful(report, kind, failing)
         if not doubtful or not layout.tables.get(kind):
             continue  # nothing doubtful, or no table in the text (an image without OCR): nothing to ground in
+        pictured = [t for t in layout.tables[kind] if t.pictures]
+        if vision_model and pictured:
+            calls.append(_vision_call(kind, template, pictured[0], vision_model))
         text = section_text(doc, layout, (section,), tables=True) or "\n".join(t.text() for t in layout.tables.get(kind, []))
         if not any(ch.isdigit() for ch in text):
             continue  # nothing readable to ground an answer in (a table only as an image)
@@ -108,14 +127,15 @@ def _shown(v: Value) -> str:
 def estimate(calls: list[Call]) -> tuple[int, int]:
     """(prompt tokens, completion tokens) a plan would cost, without calling anything."""
     expected_out = {"narrative": 250, "recheck": 60, "table_t2": 400, "table_t3": 1500, "table_t4": 200}
-    pt = sum(estimate_tokens(m["content"]) for c in calls for m in c.messages)
+    # A picture costs roughly what a page of text does; providers differ, so this is rough.
+    pt = sum(estimate_tokens(m["content"]) if isinstance(m["content"], str) else sum(estimate_tokens(p.get("text", "")) + (1000 if p["type"] == "image_url" else 0) for p in m["content"]) for c in calls for m in c.messages)
     return pt, sum(expected_out.get(c.task, 300) for c in calls)
 
 
 async def run(client: LLMClient, doc: Document, report: Report, calls: list[Call], usage: Usage) -> None:
     for call in calls:
         try:
-            answer = await client.ask(call.messages, call.response_model, prompt_tag=call.prompt_tag, usage=usage)
+            answer = await client.ask(call.messages, call.response_model, prompt_tag=call.prompt_tag, usage=usage, model=call.model)
         except CallFailed as exc:
             _note_failure(report, call, str(exc))
             continue
@@ -123,6 +143,11 @@ async def run(client: LLMClient, doc: Document, report: Report, calls: list[Call
             for name, key in NARRATIVE_KEYS.items():
                 fact = getattr(answer, name)
                 merge(doc, report, key, fact.value, fact.quote, call.source)
+        elif call.task == "vision_table":
+            cols = columns(call.kind, report.template)
+            for row, (values, _) in _rows(answer).items():
+                for col, value in zip(cols[row], values):
+                    second_opinion(report, f"{call.kind}.{row}.{col}", value)
         elif call.task == "recheck":
             merge(doc, report, call.key, answer.value, answer.quote, call.source)  # type: ignore[attr-defined]
         else:
@@ -182,6 +207,19 @@ def _note_failure(report: Report, call: Call, why: str) -> None:
         v = report.get(key)
         if v.state is State.NOT_FOUND:
             v.flag(f"LLM call failed: {why[:120]}")
+
+
+def second_opinion(report: Report, key: str, value: float | None) -> None:
+    """A vision model's reading of a picture: it cannot be checked against text, so it only flags."""
+    current = report.get(key)
+    value = _as_count(key, value)
+    if value is None:
+        return  # '看不清' or blank: no opinion worth a reviewer's time
+    if current.state is State.NUMBER:
+        if abs(float(current.value) - value) > 1e-9:  # type: ignore[arg-type]
+            current.flag(f"vision model reads {value:g} in the picture")
+    else:
+        current.flag(f"vision model reads {value:g} in the picture (not output: a picture reading cannot be checked against text)")
 
 
 def merge(doc: Document, report: Report, key: str, value: float | None, quote: str, source: str) -> None:

@@ -108,6 +108,7 @@ def _append(out: list[Block], block: Block) -> None:
             if isinstance(prev, Table):
                 if prev.loc.image and _same_extent(prev, block) and _continues(block):
                     prev.rows.extend(block.rows)
+                    prev.pictures.extend(block.pictures)
                     return
                 break
             if isinstance(prev, Paragraph) and not _page_furniture(prev):

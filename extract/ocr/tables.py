@@ -67,6 +67,8 @@ def read_tables(image: np.ndarray, *, page: int | None = None, name: str, deskew
     used: set[int] = set()
     for grid in grids:
         table, taken = _table(grid, boxes, clean, page, image_name, engine)
+        gx0, gy0, gx1, gy1 = grid.bbox
+        table.pictures.append(cv2.imencode(".png", g[max(gy0 - 2, 0) : gy1 + 3, max(gx0 - 2, 0) : gx1 + 3])[1].tobytes())
         used |= taken
         tables.append(table)
     outside = [b for i, b in enumerate(boxes) if i not in used]
