@@ -21,30 +21,39 @@ from .pipeline import extract_file
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
-def _fixtures(folder: Path, formats: list[str]) -> dict[str, list[Path]]:
-    from .eval.render import layout_from_document, render_docx, render_html, render_pdf
+def seed_layouts() -> list[tuple[str, Path, object]]:
+    """(name, seed text file, layout) of each table-bearing seed, tables rebuilt from its gold."""
+    from .eval.render import layout_from_document
     from .extract.load import load
 
-    out: dict[str, list[Path]] = {f: [] for f in formats}
+    out = []
     for gold_path in sorted((SAMPLES / "gold").glob("*.json")):
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
         seed = SAMPLES / "seeds" / f"{gold_path.stem}.txt"
         if gold.get("absent") or not seed.exists():
             continue
+        out.append((gold_path.stem, seed, layout_from_document(load(seed), gold["fields"], gold["fields"]["meta.template"])))
+    return out
+
+
+def _fixtures(folder: Path, formats: list[str]) -> dict[str, list[Path]]:
+    from .eval.render import render_docx, render_html, render_pdf
+
+    out: dict[str, list[Path]] = {f: [] for f in formats}
+    for name, seed, layout in seed_layouts():
         if "txt" in out:
             out["txt"].append(seed)
-        layout = layout_from_document(load(seed), gold["fields"], gold["fields"]["meta.template"])
         if "html" in out:
-            p = folder / f"{gold_path.stem}.html"
-            p.write_bytes(render_html(layout))
+            p = folder / f"{name}.html"
+            p.write_bytes(render_html(layout))  # type: ignore[arg-type]
             out["html"].append(p)
         if "docx" in out:
-            p = folder / f"{gold_path.stem}.docx"
-            render_docx(layout, p)
+            p = folder / f"{name}.docx"
+            render_docx(layout, p)  # type: ignore[arg-type]
             out["docx"].append(p)
         if "pdf" in out:
-            p = folder / f"{gold_path.stem}.pdf"
-            render_pdf(layout, p)
+            p = folder / f"{name}.pdf"
+            render_pdf(layout, p)  # type: ignore[arg-type]
             out["pdf"].append(p)
     return out
 

@@ -9,7 +9,6 @@ printed, never asserted by a test.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import tempfile
@@ -21,25 +20,12 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from .bench import seed_layouts
 from .extract.ocr.engine import get_engine
 from .extract.ocr.image import downscale
 from .extract.ocr.tables import read_tables
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 TABLE_AIM_S = 5.0  # issue target for table 三 from a picture
-
-
-def _seed_layouts(limit: int) -> list:  # type: ignore[type-arg]
-    from .eval.render import layout_from_document
-    from .extract.load import load
-
-    out = []
-    for gold_path in sorted((SAMPLES / "gold").glob("*.json"))[:limit]:
-        gold = json.loads(gold_path.read_text(encoding="utf-8"))
-        if gold.get("absent"):
-            continue
-        out.append(layout_from_document(load(SAMPLES / "seeds" / f"{gold_path.stem}.txt"), gold["fields"], gold["fields"]["meta.template"]))
-    return out
 
 
 def run_ocr_bench(args: argparse.Namespace) -> int:
@@ -52,7 +38,7 @@ def run_ocr_bench(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     engine.read(np.full((64, 256, 3), 255, np.uint8))
     console.print(f"OCR engine: {engine.name} (first use {time.perf_counter() - started:.2f} s)")
-    layouts = _seed_layouts(args.reports)
+    layouts = [layout for _, _, layout in seed_layouts()[: args.reports]]
     timings: dict[str, list[float]] = {"t2": [], "t3": [], "t4": []}
     cells: dict[str, int] = {"t2": 0, "t3": 0, "t4": 0}
     for layout in layouts:

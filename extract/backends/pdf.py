@@ -7,6 +7,7 @@ from pathlib import Path
 import pymupdf
 
 from ..document import Cell, Document, ExtractionError, Image, Location, Paragraph, Table
+from ..continuation import append_block, same_extent
 from ..labels import norm
 
 _TABLE_HINTS = ("本年新收", "予以公开", "结果维持", "信息内容", "第二十条", "本年制发件数")
@@ -85,7 +86,7 @@ def load_pdf(path: Path, source: str) -> Document:
                         items.append((bbox[1], Paragraph(text=text, loc=Location(page=number, bbox=bbox))))
             items.sort(key=lambda it: it[0])
             for _, block in items:
-                _append(doc, block)  # type: ignore[arg-type]
+                append_block(doc.blocks, block, _continues_on_next_page)  # type: ignore[arg-type]
     except ExtractionError:
         raise
     except Exception as exc:
@@ -107,28 +108,5 @@ def _needs_ocr(page: pymupdf.Page) -> bool:
     return readable / len(text) < 0.5
 
 
-def _append(doc: Document, block: Paragraph | Table | Image) -> None:
-    """Join a table continued on the next page: same horizontal extent, nothing but page furniture between.
-
-    Column counts may differ: label columns merged on one page can be split on the next.
-    """
-    if isinstance(block, Table) and doc.blocks:
-        prev_table = None
-        for b in reversed(doc.blocks):
-            if isinstance(b, Table):
-                prev_table = b
-                break
-            if isinstance(b, Paragraph) and len(norm(b.text)) > 8:
-                break  # real text between: a different table
-        if prev_table is not None and prev_table.loc.page != block.loc.page and _same_extent(prev_table, block):
-            while doc.blocks and doc.blocks[-1] is not prev_table:
-                doc.blocks.pop()  # page numbers and running headers between the halves
-            prev_table.rows.extend(block.rows)
-            return
-    doc.blocks.append(block)
-
-
-def _same_extent(a: Table, b: Table) -> bool:
-    if a.loc.bbox is None or b.loc.bbox is None:
-        return a.n_cols == b.n_cols
-    return abs(a.loc.bbox[0] - b.loc.bbox[0]) < 6 and abs(a.loc.bbox[2] - b.loc.bbox[2]) < 6
+def _continues_on_next_page(prev: Table, table: Table) -> bool:
+    return prev.loc.page != table.loc.page and same_extent(prev, table, 6)

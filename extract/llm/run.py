@@ -23,13 +23,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from ...schemas import Method, Provenance, Report, State, Value
-from ...schemas.template import T3_COLUMNS, T3_RESULT_ROWS
+from ...schemas.template import DECIMAL_KEYS, T3_COLUMNS, T3_RESULT_ROWS
 from ..document import Document, Paragraph, Table
 from ..locate import TABLE_SECTIONS, Layout
 from . import prompts
 from .answers import NARRATIVE_KEYS, NarrativeAnswer, RecheckAnswer, columns, row_legend, table_answer
 from .client import CallFailed, LLMClient, Usage, estimate_tokens
-from .ground import squash, supported
+from .ground import supported
 
 # Up to this many doubtful cells in a table are re-checked one by one; more re-read the table.
 RECHECK_AT_MOST = 3
@@ -111,12 +111,10 @@ def plan(doc: Document, layout: Layout, report: Report, failing: set[str], *, vi
 
 
 def _meaning(key: str, template: str) -> str:
-    from .answers import columns as cols
-
     parts = key.split(".")
     if parts[0] in ("t2", "t3", "t4"):
         row = ".".join(parts[1:-1])
-        return f"table {parts[0][1]}, row {row}, column {parts[-1]} (columns: {', '.join(cols(parts[0], template).get(row, []))})"
+        return f"table {parts[0][1]}, row {row}, column {parts[-1]} (columns: {', '.join(columns(parts[0], template).get(row, []))})"
     return key
 
 
@@ -247,8 +245,6 @@ def merge(doc: Document, report: Report, key: str, value: float | None, quote: s
 
 
 def _as_count(key: str, value: float | None) -> float | None:
-    from ...schemas.template import DECIMAL_KEYS
-
     if value is None:
         return None
     return value if key in DECIMAL_KEYS or key == "s6.processing_fee_yuan" or not float(value).is_integer() else int(value)
@@ -258,5 +254,3 @@ def _span(doc: Document, quote: str) -> tuple[int, int] | None:
     at = doc.text.find(quote.strip())
     return (at, at + len(quote.strip())) if at >= 0 and quote.strip() else None
 
-
-__all__ = ["Call", "estimate", "merge", "plan", "relations", "run", "section_text", "squash"]

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..continuation import append_block, same_extent
 from ..document import Block, Document, ExtractionError, Image, Location, Paragraph, Table
+from ..locate import classify
 from .engine import OcrEngine, get_engine
 from .grid import find_grids
 from .image import decode, downscale, gray
@@ -77,7 +79,7 @@ def ocr_document(doc: Document, engine: OcrEngine | None = None) -> OcrStats:
         stats.table_images += not block.page_scan
         for b in produced:
             stats.tables += isinstance(b, Table)
-            _append(out, b)
+            append_block(out, b, _continues_picture)
     doc.blocks = out
     doc.finish()
     return stats
@@ -101,39 +103,15 @@ def _read(frame: np.ndarray, name: str, page: int | None, whole_page: bool, engi
     return [b for _, b in items]
 
 
-def _append(out: list[Block], block: Block) -> None:
-    """A table split over two pictures (or two scanned pages) continues the previous OCR table."""
-    if isinstance(block, Table) and block.loc.image:
-        for prev in reversed(out):
-            if isinstance(prev, Table):
-                if prev.loc.image and _same_extent(prev, block) and _continues(block):
-                    prev.rows.extend(block.rows)
-                    prev.pictures.extend(block.pictures)
-                    return
-                break
-            if isinstance(prev, Paragraph) and not _page_furniture(prev):
-                break
-    out.append(block)
+def _continues_picture(prev: Table, table: Table) -> bool:
+    """A table cut over two pictures or scanned pages: edges aligned within 3% of the width, no header of its own."""
+    if not (prev.loc.image and table.loc.image):
+        return False
+    width = prev.loc.bbox[2] - prev.loc.bbox[0] if prev.loc.bbox else 0.0
+    return same_extent(prev, table, 0.03 * max(width, 1.0)) and _no_header(table)
 
 
-def _same_extent(a: Table, b: Table) -> bool:
-    """Same left and right edges (within 3% of the width).  Column counts may differ: a
-    fragment whose rows all span the label columns shows fewer columns than the rest."""
-    if a.loc.bbox is None or b.loc.bbox is None:
-        return a.n_cols == b.n_cols
-    width = max(a.loc.bbox[2] - a.loc.bbox[0], 1.0)
-    return abs(a.loc.bbox[0] - b.loc.bbox[0]) < 0.03 * width and abs(a.loc.bbox[2] - b.loc.bbox[2]) < 0.03 * width
-
-
-def _continues(table: Table) -> bool:
-    """A continuation has no header row of its own: its first row starts with data or a row label."""
-    from ..locate import classify
-
+def _no_header(table: Table) -> bool:
+    """A continuation starts with data or a row label, not with the table's header."""
     first = "".join(c.text for c in table.rows[0]) if table.rows else ""
     return not any(w in first for w in ("申请人情况", "信息内容", "行政复议")) and classify(table) in (None, "t3", "t4")
-
-
-def _page_furniture(p: Paragraph) -> bool:
-    """Page numbers and running heads between two halves of a table."""
-    t = p.text.strip(" -—第页/")
-    return len(t) <= 4 or t.isdigit()
