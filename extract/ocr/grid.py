@@ -92,9 +92,9 @@ def line_masks(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return horizontal, vertical
 
 
-def find_grids(g: np.ndarray, *, min_rows: int = 2, min_cols: int = 2) -> list[Grid]:
-    """Every ruled table in a grayscale image, top to bottom."""
-    horizontal, vertical = line_masks(g)
+def find_grids(g: np.ndarray, *, min_rows: int = 2, min_cols: int = 2, masks: tuple[np.ndarray, np.ndarray] | None = None) -> list[Grid]:
+    """Every ruled table in a grayscale image, top to bottom (``masks``: its line masks, if already made)."""
+    horizontal, vertical = masks if masks is not None else line_masks(g)
     both = cv2.bitwise_or(horizontal, vertical)
     n, _, stats, _ = cv2.connectedComponentsWithStats(both, connectivity=8)
     grids = []

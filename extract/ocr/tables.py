@@ -43,11 +43,11 @@ def read_tables(image: np.ndarray, *, page: int | None = None, name: str, deskew
     otherwise OCR runs only on the tables' area.
     """
     g, angle, scale = _prepare(image, deskew)
-    grids = find_grids(g)
+    horizontal, vertical = line_masks(g)
+    grids = find_grids(g, masks=(horizontal, vertical))
     if not grids and not ocr_outside:
         return ImageTables([], [], [], angle, scale)
     engine = engine or get_engine()
-    horizontal, vertical = line_masks(g)
     clean = g.copy()
     # Ruling lines confuse the text detector (a '1' beside a line, boxes bridging cells).
     clean[(horizontal > 0) | (vertical > 0)] = 255
