@@ -28,11 +28,22 @@ def documents_for(gold_dir: Path, names: list[str]) -> list[Path]:
 
 def _counts_table(title: str, groups: dict[str, Counts]) -> Table:
     t = Table(title=title, title_justify="left")
-    for col in ("group", "fields", "accuracy", "wrong", "silent", "halluc.", "needless flags", "blank↔0"):
+    for col in ("group", "fields", "accuracy", "wrong", "flagged wrong", "silent", "halluc.", "needless flags", "blank↔0"):
         t.add_column(col, justify="right" if col != "group" else "left")
     for name, c in groups.items():
-        t.add_row(name, str(c.fields), f"{c.accuracy:.2%}", str(c.wrong), str(c.silent), str(c.hallucinations), str(c.needless_flags), str(c.blank_zero))
+        t.add_row(name, str(c.fields), f"{c.accuracy:.2%}", str(c.wrong), str(c.wrong_flagged), str(c.silent), str(c.hallucinations), str(c.needless_flags), str(c.blank_zero))
     return t
+
+
+def summary_line(c: Counts) -> str:
+    """One line for logs and CI: every count of fields.md's scoring."""
+    present = c.fields - c.absent_fields
+    return (
+        f"{c.correct} of {c.fields} fields right ({c.accuracy:.2%}); {c.wrong} wrong: {c.wrong_flagged} flagged, "
+        f"{c.silent} silent; {c.hallucinations} hallucinations; {c.needless_flags} needless flags; {c.blank_zero} blank↔0. "
+        f"Carried values: {c.correct - c.absent_correct} of {present} right ({c.present_accuracy:.2%}), {c.silent - c.absent_silent} silent; "
+        f"under absent prefixes: {c.absent_correct} of {c.absent_fields} right (no value, flagged), {c.absent_silent} silent, {c.hallucinations} hallucinated"
+    )
 
 
 def print_evaluation(ev: Evaluation, console: Console, show_wrong: int = 50) -> None:
@@ -41,11 +52,11 @@ def print_evaluation(ev: Evaluation, console: Console, show_wrong: int = 50) -> 
     console.print(_counts_table("by format", dict(sorted(ev.by_format.items()))))
     console.print(_counts_table("by template", dict(sorted(ev.by_template.items()))))
     if ev.unmatched_gold:
-        console.print(f"[yellow]gold files with no record:[/yellow] {', '.join(ev.unmatched_gold)}")
+        console.print(f"[yellow]gold files with no record (not scored):[/yellow] {', '.join(ev.unmatched_gold)}")
     for name, err in ev.errors.items():
-        console.print(f"[yellow]error[/yellow] {name}: {err}")
+        console.print(f"[yellow]error[/yellow] {name}: {err} (its gold keys count as missed, unflagged)")
     wrong = [r for r in ev.results if not r.correct]
-    if wrong:
+    if wrong and show_wrong > 0:
         t = Table(title=f"wrong fields ({len(wrong)}; silent first)", title_justify="left")
         for col in ("report", "key", "gold", "predicted", "raw", "where", "flag"):
             t.add_column(col)
@@ -54,19 +65,24 @@ def print_evaluation(ev: Evaluation, console: Console, show_wrong: int = 50) -> 
             if r.provenance:
                 p = r.provenance
                 where = " ".join(f"{k}={p[k]}" for k in ("page", "span", "xpath", "table", "row", "col") if p.get(k) is not None)
-            t.add_row(r.report, r.key, json.dumps(r.gold, ensure_ascii=False), json.dumps(r.predicted, ensure_ascii=False), r.raw or "", where, "flagged" if r.flagged else "[red]SILENT[/red]")
+            gold = json.dumps(r.gold, ensure_ascii=False) if r.listed else "(absent)"
+            flag = "flagged" if r.flagged else "[red]SILENT[/red]"
+            if r.hallucination:
+                flag += " [red]HALLUCINATION[/red]"
+            t.add_row(r.report, r.key, gold, json.dumps(r.predicted, ensure_ascii=False), r.raw or "", where, flag)
         console.print(t)
+    console.print(summary_line(ev.overall))
 
 
 def print_comparison(old: dict[str, Any], new: dict[str, Any], console: Console) -> None:
     t = Table(title="compared with the earlier run", title_justify="left")
-    for col in ("group", "accuracy before", "after", "silent before", "after"):
+    for col in ("group", "accuracy before", "after", "silent before", "after", "halluc. before", "after"):
         t.add_column(col)
     rows = [("overall", old["overall"], new["overall"])]
     rows += [(f"table {k}", old["by_table"].get(k), v) for k, v in new["by_table"].items()]
     for name, a, b in rows:
         a = a or {"accuracy": 0, "silent": 0}
-        t.add_row(name, f"{a['accuracy']:.2%}", f"{b['accuracy']:.2%}", str(a["silent"]), str(b["silent"]))
+        t.add_row(name, f"{a['accuracy']:.2%}", f"{b['accuracy']:.2%}", str(a["silent"]), str(b["silent"]), str(a.get("hallucinations", "?")), str(b.get("hallucinations", "?")))
     console.print(t)
     before, after = old.get("status", {}), new.get("status", {})
     fixed = sorted(k for k, ok in after.items() if ok and before.get(k) is False)
@@ -153,4 +169,15 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.max_silent is not None and ev.overall.silent > args.max_silent:
         console.print(f"[red]{ev.overall.silent} silent errors exceed --max-silent {args.max_silent}[/red]")
         failed = True
+    # fields.md counts hallucinations (values reported under `absent` prefixes) on their own;
+    # a flagged one is not silent, so only this gate catches it.
+    max_halluc = getattr(args, "max_hallucinations", None)
+    if max_halluc is not None and ev.overall.hallucinations > max_halluc:
+        console.print(f"[red]{ev.overall.hallucinations} hallucinations exceed --max-hallucinations {max_halluc}[/red]")
+        failed = True
     return 1 if failed else 0
+
+
+def add_gate_options(parser: argparse.ArgumentParser) -> None:
+    """The eval gates beyond --min-accuracy and --max-silent (for the ``eval`` sub-parser)."""
+    parser.add_argument("--max-hallucinations", type=int, default=None, help="exit 1 when more values than this are reported under gold `absent` prefixes")

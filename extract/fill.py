@@ -63,6 +63,24 @@ def _ocr_value(value: object, raw: str | None, state: State, prov: Provenance, c
     return v
 
 
+# Facts read from OCR'd page lines scoring under this go to review.
+OCR_TEXT_REVIEW_BELOW = 0.95
+
+
+def text_value(doc: Document, start: int, end: int, value: int | float | str, *, state: State = State.NUMBER, confidence: float) -> Value:
+    """A value a pattern read from ``Document.text[start:end]``: that text is its raw, placed in the source."""
+    paras = doc.paragraphs_in(start, end)
+    prov = provenance(doc, doc.place(start, end))
+    v = Value(value=value, raw=doc.text[start:end], state=state, provenance=prov, method=Method.REGEX, confidence=confidence)
+    scores = [p.confidence for p in paras if p.loc.image]
+    if scores:
+        conf = min(c if c is not None else 0.0 for c in scores)
+        v.method = Method.OCR
+        if conf < OCR_TEXT_REVIEW_BELOW:
+            v.flag(f"read from OCR'd text (line confidence {conf:.2f})", conf)
+    return v
+
+
 def missing(doc: Document, reason: str, *, method: Method | None = None) -> Value:
     v = Value(state=State.NOT_FOUND, provenance=Provenance(file=doc.source), method=method, confidence=0.0)
     v.flag(reason)

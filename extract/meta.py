@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections import Counter
 
 from ..schemas import Method, State, TemplateId, Value
-from .document import Document, Paragraph
-from .fill import missing, provenance
+from .document import Cell, Document, Paragraph, Table
+from .fill import missing, provenance, text_value
 from .labels import norm
 from .locate import Layout
 
@@ -25,10 +26,7 @@ _ORG_END = re.compile(r"(?:委员会|局|委|办公室|政府|中心|厅|院|署
 
 
 def _text_value(doc: Document, p: Paragraph, value: str | int, raw: str, start: int, state: State = State.TEXT) -> Value:
-    loc = p.loc
-    prov = provenance(doc, loc)
-    prov.span = (p.offset + start, p.offset + start + len(raw))
-    return Value(value=value, raw=raw, state=state, provenance=prov, method=Method.REGEX, confidence=0.9)
+    return text_value(doc, p.offset + start, p.offset + start + len(raw), value, state=state, confidence=0.9)
 
 
 def _clean_agency(s: str) -> str:
@@ -61,8 +59,14 @@ def agency_and_year(doc: Document) -> tuple[Value, Value]:
         for rx in _AGENCY_FALLBACKS:
             m = rx.search(joined)
             if m:
-                k = max(i for i, s in enumerate(starts) if s <= m.start("a"))
-                agency = _text_value(doc, paras[k], _clean_agency(m.group("a")), m.group("a"), m.start("a") - starts[k])
+
+                def at(j: int) -> int:
+                    """Offset in Document.text of offset ``j`` in the joined text."""
+                    k = bisect.bisect_right(starts, j) - 1
+                    return paras[k].offset + j - starts[k]
+
+                a, b = at(m.start("a")), at(m.end("a") - 1) + 1
+                agency = text_value(doc, a, b, _clean_agency(m.group("a")), state=State.TEXT, confidence=0.9)
                 agency.flag("agency taken from the text, not the title", 0.6)
                 break
     if year is None:
@@ -86,29 +90,46 @@ _T2021 = ("本年制发件数", "本年废止件数", "现行有效件数", "本
 _T2019 = ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "政府集中采购", "采购总金额")
 
 
-def template(doc: Document, layout: Layout, year: int | None) -> Value:
+def _cell_with(tables: list[Table], word: str) -> Cell | None:
+    """The first table cell whose label holds ``word``: where a reviewer sees why a template was chosen."""
+    for t in tables:
+        for row in t.rows:
+            for cell in row:
+                if not cell.filler and word in norm(cell.text):
+                    return cell
+    return None
+
+
+def template(doc: Document, layout: Layout, year: Value) -> Value:
     """Tables decide first (a report may cite one notice and use the other's tables)."""
-    table_text = norm("\n".join(t.text() for kind in ("t2", "t3") for t in layout.tables.get(kind, [])))
-    votes = Counter()
+    tables = [t for kind in ("t2", "t3") for t in layout.tables.get(kind, [])]
+    table_text = norm("\n".join(t.text() for t in tables))
+    votes: Counter[str] = Counter()
     for w in _T2021:
         votes["2021"] += w in table_text
     for w in _T2019:
         votes["2019"] += w in table_text
     if votes["2021"] != votes["2019"]:
         choice: TemplateId = "2021" if votes["2021"] > votes["2019"] else "2019"
-        raw = next(w for w in (_T2021 if choice == "2021" else _T2019) if w in table_text)
-        v = Value(value=choice, raw=raw, state=State.TEXT, provenance=provenance(doc, None), method=Method.REGEX, confidence=0.95)
-        return v
+        words = _T2021 if choice == "2021" else _T2019
+        found = [(w, c) for w in words if w in table_text for c in [_cell_with(tables, w)] if c is not None]
+        if found:
+            w, cell = found[0]
+            return Value(value=choice, raw=cell.text, state=State.TEXT, provenance=provenance(doc, cell.loc), method=Method.REGEX, confidence=0.95)
+        raw = next(w for w in words if w in table_text)  # the word is split over cells
+        return Value(value=choice, raw=raw, state=State.TEXT, provenance=provenance(doc, tables[0].loc), method=Method.REGEX, confidence=0.95)
     text = unicodedata.normalize("NFKC", doc.text)
     cites = {"2021": "〔2021〕30号" in text or "[2021]30号" in text, "2019": "〔2019〕60号" in text or "[2019]60号" in text}
-    if year is not None:
-        choice = "2021" if year >= 2021 else "2019"
-        v = Value(value=choice, raw=str(year), state=State.TEXT, provenance=provenance(doc, None), method=Method.REGEX, confidence=0.8)
+    year_num = year.value if year.state is State.NUMBER and isinstance(year.value, int) else None
+    if year_num is not None:
+        choice = "2021" if year_num >= 2021 else "2019"
+        v = year.model_copy(update={"value": choice, "state": State.TEXT, "confidence": 0.8, "review": []})
         if cites["2021"] != cites["2019"] and not cites[choice]:
             v.flag("report year and the notice it cites disagree on the template", 0.5)
         return v
     if cites["2021"] != cites["2019"]:
         choice = "2021" if cites["2021"] else "2019"
-        return Value(value=choice, raw="〔2021〕30号" if choice == "2021" else "〔2019〕60号", state=State.TEXT, provenance=provenance(doc, None), method=Method.REGEX, confidence=0.7)
-    v = missing(doc, "template could not be determined")
-    return v
+        m = re.search(r"[〔\[]\s*2021\s*[〕\]]\s*30\s*号" if choice == "2021" else r"[〔\[]\s*2019\s*[〕\]]\s*60\s*号", doc.text)
+        if m:
+            return text_value(doc, m.start(), m.end(), choice, state=State.TEXT, confidence=0.7)
+    return missing(doc, "template could not be determined")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..schemas import Method, State, Value
 from .document import Document, Paragraph
-from .fill import provenance
+from .fill import provenance, text_value
 from .locate import Layout
 
 _END = "。；;！？!?：:"
@@ -49,13 +49,10 @@ class _Text:
         return (self.offsets[a], self.offsets[b - 1] + 1) if b > a else (self.offsets[a], self.offsets[a])
 
 
-def _value(doc: Document, txt: _Text, m: re.Match, value: int | float, group: int | str = 1, confidence: float = 0.85) -> Value:
-    a, b = m.span(group) if m.group(group) is not None else m.span()
-    span = txt.span(a, b)
-    para = doc.paragraph_at(span[0])
-    prov = provenance(doc, para.loc if para else None)
-    prov.span = span
-    return Value(value=value, raw=m.group(0), state=State.NUMBER, provenance=prov, method=Method.REGEX, confidence=confidence)
+def _value(doc: Document, txt: _Text, m: re.Match, value: int | float, confidence: float = 0.85) -> Value:
+    """The whole match is the raw text a reviewer needs to see, not just its number."""
+    a, b = txt.span(*m.span())
+    return text_value(doc, a, b, value, confidence=confidence)
 
 
 def _not_stated(doc: Document) -> Value:
@@ -84,7 +81,7 @@ def _stated(doc: Document, sections: list[list[Paragraph]], none_rx: re.Pattern,
         if hits:
             _, is_none, m = min(hits, key=lambda h: h[0])
             if is_none:
-                return _value(doc, txt, m, 0, 0)
+                return _value(doc, txt, m, 0)
             v = _num(m.group(1))
             factor = (scale or {}).get(m.group(2) if m.lastindex and m.lastindex >= 2 else "", 1)
             if factor != 1:

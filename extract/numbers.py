@@ -10,10 +10,16 @@ from functools import lru_cache
 from ..schemas import State
 
 DASHES = frozenset({"/", "\\", "-", "—", "——", "–", "－", "一", "无", "空", "×", "x", "X", "N/A", "n/a", "--", "---"})
-_UNIT = re.compile(r"(万元|元|件|条|个|项|次|份|篇|%)$")
+# Units a count or an amount is written with, longest first ('件次' before '件').  After
+# NFKC, full-width brackets are half-width: '1909（件）', '1909(件)', '1909 件次' all end in one.
+_UNITS = r"(?:万元|元|件次|件|条次|条|个|项|人次|次|份|篇|%)"
+_UNIT = re.compile(rf"\s*(?:\(\s*{_UNITS}\s*\)|{_UNITS})$")
+_UNIT_AT = re.compile(rf"\s*(?:\(\s*{_UNITS}\s*\)|{_UNITS})")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _SPACED_DIGITS = re.compile(r"^[+-]?\d+( \d+)+(\.\d+)?$")
+_NUMBER_AT = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_SEPARATORS = re.compile(r"[\s,;、/]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +34,11 @@ class Parsed:
 def parse_cell(text: str, *, decimal: bool = False) -> Parsed | None:
     """Read a cell.  Returns None when the cell is label text rather than a value.
 
-    '1,234', '1 234', '６２．６７', '62.67886万元' parse; '/', '—', '无' are dashes;
-    '' is blank.  Ordinals such as '1.' or '（三）' are label text.
+    '1,234', '1 234', '６２．６７', '62.67886万元', '1909（件）', '1909 件次' parse (the unit,
+    bracketed or not, is dropped; ``raw`` keeps it); '/', '—', '无' are dashes; '' is blank.
+    Ordinals such as '1.' or '（三）' are label text.  Text made only of several numbers
+    ('1909 件 12', '3件5件') is a value the cell does not give unambiguously: state
+    ``NOT_FOUND``, no value, with a note so that it is flagged.
     """
     raw = text
     s = unicodedata.normalize("NFKC", text).strip().replace("\u3000", " ")
@@ -37,6 +46,7 @@ def parse_cell(text: str, *, decimal: bool = False) -> Parsed | None:
         return Parsed(State.BLANK, None, raw)
     if s in DASHES or (len(s) > 1 and set(s) <= set("-—–/\\")):
         return Parsed(State.DASH, None, raw)
+    whole = s
     s = _UNIT.sub("", s).strip()
     note = None
     if _THOUSANDS.match(s):
@@ -45,6 +55,10 @@ def parse_cell(text: str, *, decimal: bool = False) -> Parsed | None:
         s = s.replace(" ", "")
         note = "digits separated by spaces were read as one number"
     if not _NUMBER.match(s):
+        if _several_numbers(whole):
+            # '1909 件 12', '3件5件', '1,9': a value cell, but not one number.  Keep what
+            # it says and ask for review rather than pick one of the numbers.
+            return Parsed(State.NOT_FOUND, None, raw, f"the cell reads {raw.strip()!r}: more than one number, none taken")
         return None
     number: int | float
     if "." in s:
@@ -54,6 +68,28 @@ def parse_cell(text: str, *, decimal: bool = False) -> Parsed | None:
     else:
         number = int(s)
     return Parsed(State.NUMBER, number, raw, note)
+
+
+def _several_numbers(s: str) -> bool:
+    """True for text made only of two or more numbers, each with an optional unit, apart by
+    spaces, commas, '、', ';' or '/' (or by a unit alone: '3件5件').  Not dates ('2023-01')."""
+    pos, count = 0, 0
+    while True:
+        m = _NUMBER_AT.match(s, pos)
+        if not m:
+            return False
+        count += 1
+        pos = m.end()
+        unit = _UNIT_AT.match(s, pos)
+        if unit:
+            pos = unit.end()
+        sep = _SEPARATORS.match(s, pos)
+        if sep:
+            pos = sep.end()
+        if pos >= len(s):
+            return count >= 2
+        if not unit and not sep:
+            return False
 
 
 _SENTENCE_NUMBER = re.compile(r"\d[\d,，]*(?:\.\d+)?")

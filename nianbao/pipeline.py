@@ -20,7 +20,7 @@ from .extract.map_t4 import map_t4
 from .extract.meta import agency_and_year, template as detect_template
 from .extract.narrative import narrative_facts
 from .extract.ocr.regions import ocr_document
-from .schemas import Method, Report, State
+from .schemas import Report, State
 
 
 class Record(BaseModel):
@@ -64,24 +64,12 @@ def _check_is_report(doc: Document, layout: Layout) -> None:
     raise ExtractionError("not a government information disclosure annual report (no template sections or tables found)")
 
 
-# Narrative facts read from OCR'd lines scoring under this go to review.
-_OCR_TEXT_REVIEW_BELOW = 0.95
-
-
 def _mark_ocr_text(report: Report, doc: Document) -> None:
-    """Facts read from OCR'd page text say so; where OCR text may have hidden a fact, ask a human."""
+    """Where OCR'd page text may have hidden a fact, ask a human to look at the pages."""
     if not any(p.loc.image for p in doc.paragraphs):
         return
     for key, v in report.values():
-        if not key.startswith(("meta.", "s1.", "s6.")):
-            continue
-        if v.provenance and v.provenance.image and v.provenance.span:
-            para = doc.paragraph_at(v.provenance.span[0])
-            v.method = Method.OCR
-            conf = para.confidence if para and para.confidence is not None else 0.0
-            if conf < _OCR_TEXT_REVIEW_BELOW:
-                v.flag(f"read from OCR'd text (line confidence {conf:.2f})", conf)
-        elif v.state is State.NOT_FOUND and not v.flagged:
+        if key.startswith(("meta.", "s1.", "s6.")) and v.state is State.NOT_FOUND and not v.flagged:
             v.flag("not found in the OCR'd page text; check the page images")
 
 
@@ -90,7 +78,7 @@ def build_report(doc: Document, *, run_checks: bool = True) -> Report:
     _check_is_report(doc, layout)
     agency, year = agency_and_year(doc)
     year_num = year.value if year.state is State.NUMBER else None
-    tmpl = detect_template(doc, layout, year_num)  # type: ignore[arg-type]
+    tmpl = detect_template(doc, layout, year)
     template_id = tmpl.value if tmpl.value in ("2019", "2021") else "2021"
     report = Report.empty(template_id)  # type: ignore[arg-type]
     report.meta.agency, report.meta.year, report.meta.template = agency, year, tmpl

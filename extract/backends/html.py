@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import lxml.html
 from lxml import etree
 
 from ..document import Cell, Document, ExtractionError, Image, Location, Paragraph, Table
@@ -28,21 +27,40 @@ def _is_chrome(el: etree._Element) -> bool:
     return bool(attrs) and bool(_CHROME.search(attrs)) and el.tag not in ("table", "td", "tr")
 
 
-def _grid(table: etree._Element, tree: etree._ElementTree) -> list[list[Cell]]:
+def _child_paths(el: etree._Element, path: str) -> list[tuple[etree._Element, str]]:
+    """Each element child with its XPath, counted among siblings of its tag as XPath does.
+
+    Paths are built while walking: lxml's ``getpath`` counts preceding siblings on every
+    call, which made wide pages quadratic.
+    """
+    counts: dict[str, int] = {}
+    out = []
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue  # comments and processing instructions are not elements in XPath
+        counts[tag] = counts.get(tag, 0) + 1
+        out.append((child, f"{path}/{tag}[{counts[tag]}]"))
+    return out
+
+
+def _rows(table: etree._Element, path: str) -> list[tuple[etree._Element, str]]:
+    """The table's own rows (directly or in thead/tbody/tfoot), not a nested table's."""
+    rows = []
+    for child, child_path in _child_paths(table, path):
+        if child.tag == "tr":
+            rows.append((child, child_path))
+        elif child.tag in ("thead", "tbody", "tfoot"):
+            rows += [(tr, p) for tr, p in _child_paths(child, child_path) if tr.tag == "tr"]
+    return rows
+
+
+def _grid(table: etree._Element, path: str) -> list[list[Cell]]:
     """Expand rowspan/colspan into a rectangular grid; covered positions are fillers."""
-    rows = [tr for tr in table.iter("tr") if tr.getparent() is table or tr.getparent().getparent() is table]
     grid: dict[tuple[int, int], Cell] = {}
-    parent_paths: dict[etree._Element, str] = {}
-    tr_index: dict[etree._Element, int] = {}
-    for r, tr in enumerate(rows):
+    for r, (tr, tr_path) in enumerate(_rows(table, path)):
         c = 0
-        parent = tr.getparent()
-        if parent not in parent_paths:
-            parent_paths[parent] = tree.getpath(parent)  # getpath is slow on deep pages
-        tr_index[parent] = tr_index.get(parent, 0) + 1
-        tr_path = f"{parent_paths[parent]}/tr[{tr_index[parent]}]"
-        n_tag: dict[str, int] = {}  # XPath indexes count siblings of the same tag
-        for td in tr:
+        for td, td_path in _child_paths(tr, tr_path):
             if td.tag not in ("td", "th"):
                 continue
             while (r, c) in grid:
@@ -52,10 +70,9 @@ def _grid(table: etree._Element, tree: etree._ElementTree) -> list[list[Cell]]:
                 cs = max(1, int(td.get("colspan", "1") or 1))
             except ValueError:
                 rs = cs = 1
-            rs, cs = min(rs, 200), min(cs, 50)
-            n_tag[td.tag] = n_tag.get(td.tag, 0) + 1
+            rs, cs = min(rs, _MAX_ROWSPAN), min(cs, _MAX_COLSPAN)
             text = _clean(" ".join(td.itertext()))
-            loc = Location(xpath=f"{tr_path}/{td.tag}[{n_tag[td.tag]}]")
+            loc = Location(xpath=td_path)
             for dr in range(rs):
                 for dc in range(cs):
                     grid[(r + dr, c + dc)] = Cell(text=text, loc=loc, filler=bool(dr or dc))
@@ -67,28 +84,32 @@ def _grid(table: etree._Element, tree: etree._ElementTree) -> list[list[Cell]]:
     return [[grid[(r, c)] if (r, c) in grid else Cell(text="", filler=True) for c in range(n_cols)] for r in range(n_rows)]
 
 
+# Spans beyond these are typos or attacks (rowspan="99999"), not statistical tables.
+_MAX_ROWSPAN = 200
+_MAX_COLSPAN = 50
+
+
 class _Walker:
-    def __init__(self, doc: Document, tree: etree._ElementTree, base: Path) -> None:
-        self.doc, self.tree, self.base = doc, tree, base
+    """Reading order over the page: each text line belongs to the innermost block element around it."""
+
+    def __init__(self, doc: Document, base: Path) -> None:
+        self.doc, self.base = doc, base
         self.line: list[str] = []
-        self.line_el: etree._Element | None = None
+        self.blocks: list[str] = []  # paths of the open block elements
 
     def flush(self) -> None:
         text = _clean("".join(self.line))
         if text:
-            loc = Location(xpath=self.tree.getpath(self.line_el)) if self.line_el is not None else Location()
-            self.doc.blocks.append(Paragraph(text=text, loc=loc))
-        self.line, self.line_el = [], None
+            self.doc.blocks.append(Paragraph(text=text, loc=Location(xpath=self.blocks[-1] if self.blocks else None)))
+        self.line = []
 
-    def text(self, s: str | None, el: etree._Element) -> None:
+    def text(self, s: str | None) -> None:
         if s and s.strip():
-            if self.line_el is None:
-                self.line_el = el
             self.line.append(s)
         elif s:
             self.line.append(" ")
 
-    def walk(self, el: etree._Element) -> None:
+    def walk(self, el: etree._Element, path: str) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         if not tag or tag in _DROP_TAGS or _is_chrome(el):
             return
@@ -97,28 +118,32 @@ class _Walker:
             return
         if tag == "img":
             self.flush()
-            src = el.get("src") or ""
-            data = None
-            local = (self.base / src).resolve() if src and not re.match(r"^[a-z]+:", src) else None
-            if local is not None and local.is_file():
-                data = local.read_bytes()
-            self.doc.blocks.append(Image(name=el.get("alt") or el.get("title") or src, loc=Location(xpath=self.tree.getpath(el)), data=data))
+            self.doc.blocks.append(Image(name=el.get("alt") or el.get("title") or el.get("src") or "", loc=Location(xpath=path), data=self._picture(el.get("src") or "")))
             return
         if tag == "table" and not any(True for _ in el.iterdescendants("table")) and not _layout_table(el):
             self.flush()
-            rows = _grid(el, self.tree)
+            rows = _grid(el, path)
             if rows:
-                self.doc.blocks.append(Table(rows=rows, loc=Location(xpath=self.tree.getpath(el))))
+                self.doc.blocks.append(Table(rows=rows, loc=Location(xpath=path)))
             return
         block = tag in _BLOCK_TAGS or tag == "table"
         if block:
             self.flush()
-        self.text(el.text, el)
-        for child in el:
-            self.walk(child)
-            self.text(child.tail, el)
+            self.blocks.append(path)
+        self.text(el.text)
+        for child, child_path in _child_paths(el, path):
+            self.walk(child, child_path)
+            self.text(child.tail)
         if block:
             self.flush()
+            self.blocks.pop()
+
+    def _picture(self, src: str) -> bytes | None:
+        """A saved page's own picture file (``NAME_files/…``); remote pictures are not fetched."""
+        if not src or re.match(r"^[a-z]+:", src):
+            return None
+        local = (self.base / src).resolve()
+        return local.read_bytes() if local.is_file() else None
 
 
 def _layout_table(el: etree._Element) -> bool:
@@ -129,19 +154,41 @@ def _layout_table(el: etree._Element) -> bool:
     return sum(1 for _ in el.iterdescendants("p", "div", "img")) > 2 * len(cells)
 
 
-def parse_html(data: bytes, source: str, base: Path | None = None) -> Document:
+def decoded_markup(data: bytes, encoding: str | None = None) -> str:
+    """The page as text, the way element paths and spans index it."""
+    text = data.decode(encoding) if encoding else decode_page(data)[0]
+    return _XML_DECL.sub("", text)
+
+
+def decode_page(data: bytes) -> tuple[str, str]:
     m = _META_CHARSET.search(data[:4096])
-    text, encoding = decode(data, m.group(1).decode("ascii") if m else None)
+    return decode(data, m.group(1).decode("ascii") if m else None)
+
+
+def parse_html(data: bytes, source: str, base: Path | None = None) -> Document:
+    text, encoding = decode_page(data)
     text = _XML_DECL.sub("", text)
-    try:
-        root = lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError) as exc:
-        raise ExtractionError(f"cannot parse HTML: {exc}") from exc
-    tree = root.getroottree()
+    root = parse_markup(text)
     doc = Document(source=source, format="html", encoding=encoding)
     body = root.find("body")
-    _Walker(doc, tree, base or Path(".")).walk(body if body is not None else root)
+    walker = _Walker(doc, base or Path("."))
+    if body is not None:
+        walker.walk(body, f"/{root.tag}/body[1]")
+    else:
+        walker.walk(root, f"/{root.tag}")
+    walker.flush()
     return doc.finish()
+
+
+def parse_markup(text: str) -> etree._Element:
+    """The element tree that element paths index (lxml's HTML parser, plain elements)."""
+    try:
+        root = etree.fromstring(text, etree.HTMLParser(remove_comments=False, huge_tree=False))
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"cannot parse HTML: {exc}") from exc
+    if root is None:
+        raise ExtractionError("cannot parse HTML: no elements")
+    return root
 
 
 def load_html(path: Path, source: str) -> Document:

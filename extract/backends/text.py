@@ -38,6 +38,22 @@ def _cells(line: str, start: int) -> list[Cell]:
     return cells
 
 
+def _clean(line: str, start: int) -> tuple[str, list[int]]:
+    """The line without heading marks, bookmarks and padding, with each kept character's source offset."""
+    drop: set[int] = set()
+    m = _HEADING.match(line)
+    if m:
+        drop.update(range(m.start(), m.end()))
+    for m in _NOISE.finditer(line):
+        drop.update(range(m.start(), m.end()))
+    kept = [i for i in range(len(line)) if i not in drop]
+    while kept and line[kept[0]].isspace():
+        kept.pop(0)
+    while kept and line[kept[-1]].isspace():
+        kept.pop()
+    return "".join(line[i] for i in kept), [start + i for i in kept]
+
+
 def parse_text(text: str, source: str, encoding: str | None = None) -> Document:
     doc = Document(source=source, format="txt", encoding=encoding)
     lines = text.splitlines(keepends=True)
@@ -47,6 +63,14 @@ def parse_text(text: str, source: str, encoding: str | None = None) -> Document:
         offsets.append(pos)
         pos += len(line)
     stripped = [ln.rstrip("\r\n") for ln in lines]
+    # For each line, whether the next non-blank line after it is a table row: computed
+    # once backwards, so runs of blank lines cost linear time.
+    next_is_row = [False] * len(stripped)
+    upcoming = False
+    for i in range(len(stripped) - 1, -1, -1):
+        next_is_row[i] = upcoming
+        if stripped[i].strip():
+            upcoming = _is_table_line(stripped[i])
 
     table_rows: list[list[Cell]] = []
     table_start = 0
@@ -54,7 +78,8 @@ def parse_text(text: str, source: str, encoding: str | None = None) -> Document:
     def flush_table() -> None:
         nonlocal table_rows
         if table_rows:
-            end = table_rows[-1][-1].loc.span[1] if table_rows[-1][-1].loc.span else table_start
+            last = table_rows[-1][-1].loc.span
+            end = last[1] if last else table_start
             doc.blocks.append(Table(rows=table_rows, loc=Location(span=(table_start, end))))
         table_rows = []
 
@@ -62,8 +87,7 @@ def parse_text(text: str, source: str, encoding: str | None = None) -> Document:
         if not line.strip():
             # Blank lines inside a table are common in exports; the table goes on
             # if the next non-blank line is another row.
-            nxt = next((ln for ln in stripped[i + 1 :] if ln.strip()), "")
-            if table_rows and not _is_table_line(nxt):
+            if table_rows and not next_is_row[i]:
                 flush_table()
             continue
         if _is_table_line(line):
@@ -79,9 +103,11 @@ def parse_text(text: str, source: str, encoding: str | None = None) -> Document:
         if m:
             doc.blocks.append(Image(name=(m.group("a") or m.group("b") or "").strip(), loc=Location(span=span)))
             continue
-        clean = _NOISE.sub("", _HEADING.sub("", line)).strip()
+        clean, chars = _clean(line, offsets[i])
         if clean:
-            doc.blocks.append(Paragraph(text=clean, loc=Location(span=span)))
+            loc = Location(span=(chars[0], chars[-1] + 1))
+            contiguous = chars[-1] - chars[0] + 1 == len(chars)
+            doc.blocks.append(Paragraph(text=clean, loc=loc, chars=None if contiguous else chars))
     flush_table()
     return doc.finish()
 
