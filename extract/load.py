@@ -1,23 +1,93 @@
-"""Pick the backend for a file by its content (and name), and produce a Document."""
+"""Pick the backend for a file by its content (and name), and produce a Document.
+
+The load stage is also the gate for hostile input: a file is stat'ed before it is
+opened (a FIFO is never opened, a device never read), its size is checked against
+the limits before it is read, and only then is a format backend given it.
+"""
 
 from __future__ import annotations
 
-import zipfile
+import os
+import stat
 from pathlib import Path
 
 from .document import Document, ExtractionError
+from .limits import Limits, describe
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")
+# Word 97-2003 files, and password-protected .docx files (Office wraps the encrypted
+# package in the same OLE compound-file container).
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+SNIFF_BYTES = 2048
+
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
-def sniff(path: Path) -> str:
-    head = path.read_bytes()[:2048]
+def source_name(path: Path | str) -> str:
+    """The path as a printable string that encodes as UTF-8 (for records, CSV and the console).
+
+    A file name that is not valid UTF-8 decodes with lone surrogates (PEP 383); each one
+    is written as the byte it stands for, ``\\xNN``, so the name stays readable and
+    distinct.  Control characters in names are escaped the same way.
+    """
+    text = os.fsdecode(path)
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: an undecodable byte
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif 0xD800 <= code <= 0xDFFF or code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def check_file(path: Path, limits: Limits | None = None) -> os.stat_result:
+    """Stat ``path`` (following links) and refuse what is not a regular file within the size limit.
+
+    Nothing is opened: opening a FIFO blocks until a writer comes, and reading a device
+    such as /dev/zero never ends.  Callers that read the file themselves (hashing it)
+    should call this first.
+    """
+    limits = limits or Limits.from_env()
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _NOT_REGULAR if test(st.st_mode)), "not a regular file")
+        raise ExtractionError(f"not a regular file: it is {kind}; only regular files are read")
+    limits.check("max_file_bytes", st.st_size, f"file is {describe(st.st_size, 'bytes')}")
+    return st
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def sniff(path: Path, head: bytes | None = None) -> str:
+    head = _head(path) if head is None else head
     suffix = path.suffix.lower()
     if head.startswith(b"%PDF") or suffix == ".pdf":
         return "pdf"
+    if head.startswith(_OLE_MAGIC):
+        if suffix == ".docx":
+            raise ExtractionError("an OLE compound file named .docx: a password-protected Word file or a renamed legacy .doc; save it unprotected as .docx or PDF")
+        raise ExtractionError("legacy Office file (OLE compound document: .doc, .xls or .ppt) is not supported; convert it to .docx or PDF")
     if head.startswith(b"PK") or suffix == ".docx":
         return "docx"
     if head.startswith(_IMAGE_MAGIC) or suffix in IMAGE_SUFFIXES:
@@ -32,32 +102,46 @@ def sniff(path: Path) -> str:
     return "txt"
 
 
-def load(path: Path, source: str | None = None) -> Document:
-    source = source or str(path)
-    if not path.is_file():
-        raise ExtractionError(f"not a file: {path}")
-    if path.stat().st_size == 0:
+def load(path: Path, source: str | None = None, limits: Limits | None = None) -> Document:
+    """Read one file into the document model.  Raises ExtractionError for anything it cannot read.
+
+    ``limits`` defaults to ``Limits.from_env()``: the defaults with NIANBAO_* overrides.
+    """
+    path = Path(path)
+    source = source or source_name(path)
+    limits = limits or Limits.from_env()
+    size = check_file(path, limits).st_size
+    if size == 0:
         raise ExtractionError("empty file")
     kind = sniff(path)
+    try:
+        return _dispatch(kind, path, source, size, limits)
+    except RecursionError as exc:
+        # Parsers and walkers recurse over nesting; a hostile file nests without end.
+        raise ExtractionError(f"{kind}: the document is nested too deeply to read") from exc
+    except MemoryError as exc:
+        raise ExtractionError(f"{kind}: out of memory while reading the document") from exc
+
+
+def _dispatch(kind: str, path: Path, source: str, size: int, limits: Limits) -> Document:
     if kind == "pdf":
         from .backends.pdf import load_pdf
 
-        return load_pdf(path, source)
+        return load_pdf(path, source, limits)
     if kind == "docx":
         from .backends.docx import load_docx
 
-        try:
-            return load_docx(path, source)
-        except (zipfile.BadZipFile, KeyError) as exc:
-            raise ExtractionError(f"corrupt or non-DOCX zip file: {exc}") from exc
+        return load_docx(path, source, limits)
     if kind == "image":
         from .backends.image import load_image
 
-        return load_image(path, source)
+        return load_image(path, source, limits)
     if kind == "html":
+        limits.check("max_html_bytes", size, f"HTML page is {describe(size, 'bytes')}")
         from .backends.html import load_html
 
         return load_html(path, source)
+    limits.check("max_text_bytes", size, f"text file is {describe(size, 'bytes')}")
     from .backends.text import load_text
 
     return load_text(path, source)

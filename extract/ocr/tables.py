@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from ..document import Cell, Location, Table
+from ..numbers import parse_cell
 from .digits import is_numeric, normalize
 from .engine import OcrBox, OcrEngine, get_engine
 from .grid import Grid, find_grids, line_masks
@@ -141,7 +142,7 @@ def _table(grid: Grid, boxes: list[OcrBox], clean: np.ndarray, page: int | None,
         for dr in range(region.rowspan):
             for dc in range(region.colspan):
                 r, c = region.row + dr, region.col + dc
-                cells[r][c] = cell if not (dr or dc) else Cell(text=cell.text, loc=cell.loc, filler=True, confidence=cell.confidence)
+                cells[r][c] = cell if not (dr or dc) else Cell(text=cell.text, loc=cell.loc, filler=True, confidence=cell.confidence, note=cell.note)
     grid_rows = [[c if c is not None else Cell(text="", filler=True) for c in row] for row in cells]
     bbox = tuple(float(v) for v in grid.bbox)
     return Table(rows=grid_rows, loc=Location(page=page, bbox=bbox, image=image_name)), taken  # type: ignore[arg-type]
@@ -166,22 +167,33 @@ def _cell(boxes: list[OcrBox], bbox: tuple[int, int, int, int], clean: np.ndarra
     text, note = normalize(spaced)
     if note is None and text == spaced.strip():
         text = "".join(b.text for b in ordered)  # a label wrapped over lines
+        if sum(any(ch.isdigit() for ch in b.text) for b in ordered) > 1 and parse_cell(text) is not None:
+            # Digits from several boxes joined into one value ('1' + '2件' → '12件'): say so.
+            note = f"OCR found {spaced!r} in pieces; read as {text!r}"
     score = min(b.score for b in boxes)
     if text == "1":
         x0, y0, x1, y1 = bbox
         lean = stroke_lean(clean[y0 + 3 : y1 - 2, x0 + 3 : x1 - 2])
         if lean is not None and lean <= -15:
             # PP-OCR reads a '/' blank marker as '1'; a '1' stands upright, a '/' leans right.
-            return Cell(text="/", loc=loc, confidence=score)
+            # The reading changes, so the cell is flagged with what OCR saw.
+            seen = f"OCR read {spaced.strip()!r}" if spaced.strip() != "1" else "OCR read '1'"
+            return Cell(text="/", loc=loc, confidence=score, note=f"{seen}; taken as '/' by stroke lean ({-lean:.0f}° from upright)")
         if lean is not None and lean <= -10:
-            return Cell(text=text, loc=loc, confidence=score, note=f"OCR read '1' but the stroke leans {-lean:.0f}°; it may be '/'")
+            return Cell(text=text, loc=loc, confidence=score, note=_join(note, f"OCR read '1' but the stroke leans {-lean:.0f}°; it may be '/'"))
     if score < _REREAD_BELOW and len(text) <= 3 and not is_numeric(text):
         # A short, doubtful, non-numeric reading in what may be a number cell ('刀' for 77):
         # recognise the cell's ink once more without the detector's crop.
         x0, y0, x1, y1 = bbox
         again = _second_look(clean[y0 + 3 : y1 - 2, x0 + 3 : x1 - 2], engine)
         if again is not None:
-            fixed, _ = normalize(again.text)
+            fixed, fixed_note = normalize(again.text)
             if is_numeric(fixed):
-                return Cell(text=fixed, loc=loc, confidence=min(again.score, score + 0.2), note=f"OCR first read {text!r}, then {again.text!r} on a second look")
+                first = f"OCR first read {spaced.strip()!r}, then {again.text!r} on a second look"
+                return Cell(text=fixed, loc=loc, confidence=min(again.score, score + 0.2), note=_join(first, fixed_note))
     return Cell(text=text, loc=loc, confidence=score, note=note)
+
+
+def _join(*notes: str | None) -> str | None:
+    kept = [n for n in notes if n]
+    return "; ".join(kept) if kept else None
