@@ -88,7 +88,12 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
 
 def _detect(data: bytes) -> tuple[str, str] | None:
     """charset_normalizer's guess from the head of the data, if the whole decodes under it plausibly."""
-    best = from_bytes(data[:_DETECT_BYTES]).best()
+    head = data[:_DETECT_BYTES]
+    if len(data) > _DETECT_BYTES:
+        # Cut at a line end so the sample does not end inside a multi-byte character.
+        cut = head.rfind(b"\n")
+        head = head[: cut + 1] if cut > _DETECT_BYTES // 2 else head
+    best = from_bytes(head).best()
     if best is None or not best.encoding:
         return None
     try:

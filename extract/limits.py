@@ -43,6 +43,9 @@ DEFAULT_MAX_DOCX_PART_BYTES = 100 * MB
 DEFAULT_MAX_DOCX_TOTAL_BYTES = 300 * MB
 # Word's XML deflates 5–30×; zeros deflate ~1000×.  Checked on parts over 1 MB inflated.
 DEFAULT_MAX_DOCX_RATIO = 200
+# A Word file has 10–2,000 members; Python's zipfile keeps ~600 bytes per member, so a
+# 200 MB zip of empty members would take 1.5 GB just to list.
+DEFAULT_MAX_DOCX_MEMBERS = 10_000
 DEFAULT_SECONDS_PER_FILE = 300.0
 DEFAULT_MEMORY_PER_FILE_BYTES = 2_500 * MB
 
@@ -66,6 +69,7 @@ class Limits:
     max_docx_part_bytes: int = _limit(DEFAULT_MAX_DOCX_PART_BYTES, "bytes", "inflated size of one DOCX zip member")
     max_docx_total_bytes: int = _limit(DEFAULT_MAX_DOCX_TOTAL_BYTES, "bytes", "inflated size of all DOCX zip members")
     max_docx_ratio: int = _limit(DEFAULT_MAX_DOCX_RATIO, "×", "compression ratio of a DOCX zip member over 1 MB inflated")
+    max_docx_members: int = _limit(DEFAULT_MAX_DOCX_MEMBERS, "members", "number of members in a DOCX zip, read from its directory's end record")
     seconds_per_file: float = _limit(DEFAULT_SECONDS_PER_FILE, "seconds", "wall time for one file (enforced by the batch worker)")
     memory_per_file_bytes: int = _limit(DEFAULT_MEMORY_PER_FILE_BYTES, "bytes", "memory for one file (enforced by the batch worker)")
 

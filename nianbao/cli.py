@@ -10,10 +10,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from rich.markup import escape
+
+from .batch import run_rules, write
 from .eval.llm_args import add_llm_options
+from .extract.limits import Limits, parse_amount
 from .inputs import expand
-from .outputs import Writer
-from .pipeline import extract_file
+from .outputs import OutputExists, OutputInUse, Writer
+from .pipeline import Record
 
 
 def _extract(args: argparse.Namespace) -> int:
@@ -23,27 +27,47 @@ def _extract(args: argparse.Namespace) -> int:
         console.print("[red]no input files[/red]")
         return 2
     out = Path(args.out)
-    if args.llm or args.dry_run:
-        return _extract_llm(args, files, out, console)
-    ok = errors = flagged = 0
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, disable=not console.is_terminal)
-    with Writer(out) as writer, progress:
-        task = progress.add_task("extracting", total=len(files))
-        for path, source in files:
-            record = extract_file(path, source)
-            writer.write(record)
-            if record.status == "ok":
-                ok += 1
-                flagged += len(record.review)
-            else:
-                errors += 1
-                console.print(f"[yellow]error[/yellow] {source}: {record.error}")
-            progress.advance(task)
-    console.print(f"{len(files)} files: {ok} ok, {errors} errors, {flagged} fields flagged for review → {out}/records.jsonl, {out}/reports.jsonl, {out}/fields.csv")
-    return 0
+    try:
+        limits = Limits.from_env(**dict(_limit_option(o) for o in args.limit))
+    except ValueError as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]")
+        return 2
+    mode = "resume" if args.resume else "overwrite" if args.overwrite else "new"
+    try:
+        writer = Writer(out, mode)
+    except (OutputInUse, OutputExists) as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]")
+        return 2
+    with writer:
+        if args.llm or args.dry_run:
+            return _extract_llm(args, files, writer, limits, console)
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, disable=not console.is_terminal)
+        with progress:
+            task = progress.add_task("extracting", total=len(files))
+
+            def shown(record: Record) -> None:
+                if record.status != "ok":
+                    console.print(f"[yellow]error[/yellow] {escape(record.source)}: {escape(record.error or '')}")
+                progress.advance(task)
+
+            summary = run_rules(files, writer, limits=limits, on_record=shown)
+    console.print(escape(summary.line(out)))
+    return summary.exit_status
 
 
-def _extract_llm(args: argparse.Namespace, files: list[tuple[Path, str]], out: Path, console: Console) -> int:
+def _limit_option(text: str) -> tuple[str, float]:
+    """``--limit seconds_per_file=60`` → ("seconds_per_file", 60.0)."""
+    name, sep, value = text.partition("=")
+    name = name.strip().lower().removeprefix("nianbao_")
+    if not sep or name not in Limits.__dataclass_fields__:
+        raise ValueError(f"--limit {text!r}: expected NAME=VALUE with NAME one of {', '.join(Limits.__dataclass_fields__)}")
+    try:
+        return name, parse_amount(value)
+    except ValueError:
+        raise ValueError(f"--limit {text!r}: {value!r} is not a number") from None
+
+
+def _extract_llm(args: argparse.Namespace, files: list[tuple[Path, str]], writer: Writer, limits: Limits, console: Console) -> int:
     from .eval.llm_args import llm_config
     from .llm_batch import run_batch
 
@@ -51,8 +75,8 @@ def _extract_llm(args: argparse.Namespace, files: list[tuple[Path, str]], out: P
     if not config.model and not args.dry_run:
         console.print("[red]--llm needs a model: --llm-model, NIANBAO_LLM_MODEL or [llm] model in --llm-config[/red]")
         return 2
-    with Writer(out) as writer:
-        records, total = run_batch(files, config, dry_run=args.dry_run, on_record=writer.write)
+    out = writer.dir
+    records, total = run_batch(files, config, dry_run=args.dry_run, on_record=lambda r: write(writer, r))
     errors = sum(r.status != "ok" for r in records)
     flagged = sum(len(r.review) for r in records)
     n = max(len(records) - errors, 1)
@@ -101,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="extract reports into records.jsonl, reports.jsonl and fields.csv")
     p.add_argument("inputs", nargs="+", help="files, folders or glob patterns (TXT, MD, HTML, DOCX, PDF)")
     p.add_argument("--out", default="out", help="output folder (default: out)")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue an interrupted run in --out: keep its records, skip the files they cover")
+    again.add_argument("--overwrite", action="store_true", help="replace the records an earlier run left in --out")
+    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE", help="a per-file limit, e.g. seconds_per_file=60 or max_file_bytes=500MB (also NIANBAO_<NAME>; see README)")
     add_llm_options(p)
     p.set_defaults(func=_extract)
 

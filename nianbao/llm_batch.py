@@ -17,7 +17,7 @@ from .extract.llm import run as llm_run
 from .extract.llm.client import LLMClient, Usage
 from .extract.llm.config import LLMConfig
 from .extract.locate import locate
-from .pipeline import Extraction, Record, read_file, to_record
+from .pipeline import Extraction, Record, Stage, StageError, check, read_file, stage, to_record
 from .schemas import Outcome
 from .schemas.report import SCHEMA_VERSION
 
@@ -55,24 +55,28 @@ def _summary(config: LLMConfig, usage: Usage) -> dict[str, Any]:
 
 
 async def _one(client: LLMClient | None, config: LLMConfig, path: Path, source: str, dry_run: bool, total: BatchUsage) -> Record:
-    ex = await asyncio.to_thread(read_file, path, source, run_checks=False)
-    if ex.report is None or ex.doc is None:
+    ex = await asyncio.to_thread(read_file, path, source)
+    if ex.report is None or ex.doc is None or ex.error is not None:
         return to_record(ex)
-    layout = locate(ex.doc)
+    layout = ex.layout or locate(ex.doc)
     calls = llm_run.plan(ex.doc, layout, ex.report, _failing_keys(ex), vision_model=config.vision_model)
-    usage = Usage()
     if dry_run:
         pt, ct = llm_run.estimate(calls)
         total.estimated_prompt_tokens += pt
         total.estimated_completion_tokens += ct
-        checks.run_checks(ex.report, ex.doc)
-        return to_record(ex, {"dry_run": True, "planned_calls": [c.task for c in calls], "estimated_prompt_tokens": pt, "estimated_completion_tokens": ct, "estimated_cost": config.cost(pt, ct)})
+        ex.llm = {"dry_run": True, "planned_calls": [c.task for c in calls], "estimated_prompt_tokens": pt, "estimated_completion_tokens": ct, "estimated_cost": config.cost(pt, ct)}
+        return to_record(check(ex))
     assert client is not None
-    await llm_run.run(client, ex.doc, ex.report, calls, usage)
-    checks.run_checks(ex.report, ex.doc)
+    usage = Usage()
+    try:
+        with stage(Stage.LLM):  # a failed call only flags; this catches a bug met on this file
+            await llm_run.run(client, ex.doc, ex.report, calls, usage)
+    except StageError as exc:
+        ex.fail(exc)
     total.usage.add(usage)
     total.reports += 1
-    return to_record(ex, _summary(config, usage))
+    ex.llm = _summary(config, usage)
+    return to_record(check(ex))
 
 
 async def extract_with_llm(items: list[tuple[Path, str]], config: LLMConfig, *, dry_run: bool = False, on_record: Callable[[Record], None] | None = None) -> tuple[list[Record], BatchUsage]:
@@ -92,7 +96,7 @@ async def extract_with_llm(items: list[tuple[Path, str]], config: LLMConfig, *, 
         records = await asyncio.gather(*(guarded(p, s) for p, s in items))
     finally:
         if client is not None:
-            client.close()
+            await client.aclose()
     return list(records), total
 
 

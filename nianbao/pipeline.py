@@ -1,10 +1,20 @@
-"""source → document model → template mapping → schema → checks → record."""
+"""One file through the stages: source → document model → template mapping → schema → checks → record.
+
+Each stage runs once per file, in the order of ``Stage``.  Whatever goes wrong
+inside a stage becomes that file's error record, naming the stage and the cause;
+the batch goes on.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import checks
 from .extract.document import Document, ExtractionError, Image
+from .extract.limits import Limits
 from .extract.load import load
 from .extract.locate import TABLE_SECTIONS, Layout, locate
 from .extract.map_t2 import map_t2
@@ -20,7 +31,7 @@ from .extract.map_t4 import map_t4
 from .extract.meta import agency_and_year, template as detect_template
 from .extract.narrative import narrative_facts
 from .extract.ocr.regions import ocr_document
-from .schemas import Report, State
+from .schemas import Report, State, TemplateId
 
 
 class Record(BaseModel):
@@ -31,7 +42,8 @@ class Record(BaseModel):
     source: str
     sha256: str | None = None
     status: Literal["ok", "error"]
-    error: str | None = None
+    error: str | None = None  # "stage: cause"
+    error_stage: str | None = None  # load, ocr, locate, read, llm, checks or write
     format: str | None = None
     encoding: str | None = None
     pages: int | None = None
@@ -73,21 +85,75 @@ def _mark_ocr_text(report: Report, doc: Document) -> None:
             v.flag("not found in the OCR'd page text; check the page images")
 
 
-def build_report(doc: Document, *, run_checks: bool = True) -> Report:
-    layout = locate(doc)
-    _check_is_report(doc, layout)
+class Stage(str, Enum):
+    """The stages every file goes through, in this order, once each."""
+
+    LOAD = "load"  # bytes → document model (format backends)
+    OCR = "ocr"  # pictures → tables and text
+    LOCATE = "locate"  # sections 一–六 and tables 二/三/四; is it a report at all?
+    READ = "read"  # template mapping and narrative facts → Report
+    LLM = "llm"  # optional grounded second reading
+    CHECKS = "checks"  # 勾稽 relations and cross-checks (flag only)
+    WRITE = "write"  # outputs
+
+
+class StageError(Exception):
+    """A file that failed in one stage; its message names the stage and the cause."""
+
+    def __init__(self, stage: Stage, cause: str) -> None:
+        super().__init__(f"{stage.value}: {cause}")
+        self.stage, self.cause = stage, cause
+
+
+def explain(exc: BaseException) -> str:
+    """An exception in words a user understands (the file is the problem, not the toolkit)."""
+    if isinstance(exc, ExtractionError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "ran out of memory reading this file"
+    if isinstance(exc, RecursionError):
+        return "the file is nested too deeply to read"
+    if isinstance(exc, OSError):
+        return f"cannot read file: {exc.strerror or exc}"
+    if isinstance(exc, UnicodeError):
+        return f"bad text encoding: {exc}"
+    # Anything else is a bug met on this file; say so, and keep the batch going.
+    return f"unexpected {type(exc).__name__}: {exc}"
+
+
+@contextmanager
+def stage(name: Stage) -> Iterator[None]:
+    """Run one stage: whatever goes wrong inside becomes a StageError naming it."""
+    try:
+        yield
+    except StageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - per-file isolation is the point
+        raise StageError(name, explain(exc)) from exc
+
+
+def read_report(doc: Document, layout: Layout) -> Report:
+    """The READ stage: meta, the three tables and the narrative facts, by the rules."""
     agency, year = agency_and_year(doc)
-    year_num = year.value if year.state is State.NUMBER else None
+    year_num = year.value if year.state is State.NUMBER and isinstance(year.value, int) else None
     tmpl = detect_template(doc, layout, year)
-    template_id = tmpl.value if tmpl.value in ("2019", "2021") else "2021"
-    report = Report.empty(template_id)  # type: ignore[arg-type]
+    template_id: TemplateId = "2019" if tmpl.value == "2019" else "2021"
+    report = Report.empty(template_id)
     report.meta.agency, report.meta.year, report.meta.template = agency, year, tmpl
-    map_t2(doc, layout.tables.get("t2", []), template_id, report, _why_missing("t2", layout, doc))  # type: ignore[arg-type]
-    map_t3(doc, layout.tables.get("t3", []), template_id, report, _why_missing("t3", layout, doc))  # type: ignore[arg-type]
+    map_t2(doc, layout.tables.get("t2", []), template_id, report, _why_missing("t2", layout, doc))
+    map_t3(doc, layout.tables.get("t3", []), template_id, report, _why_missing("t3", layout, doc))
     map_t4(doc, layout.tables.get("t4", []), report, _why_missing("t4", layout, doc))
-    for key, value in narrative_facts(doc, layout, year_num).items():  # type: ignore[arg-type]
+    for key, value in narrative_facts(doc, layout, year_num).items():
         report.set(key, value)
     _mark_ocr_text(report, doc)
+    return report
+
+
+def build_report(doc: Document, *, run_checks: bool = True) -> Report:
+    """LOCATE, READ and (by default) CHECKS over a loaded document, raising on the first failure."""
+    layout = locate(doc)
+    _check_is_report(doc, layout)
+    report = read_report(doc, layout)
     if run_checks:
         checks.run_checks(report, doc)
     return report
@@ -95,35 +161,74 @@ def build_report(doc: Document, *, run_checks: bool = True) -> Report:
 
 @dataclass
 class Extraction:
-    """A file read by the rules, before or after checks: what an LLM pass works on."""
+    """One file on its way through the stages: what each stage has made so far."""
 
     source: str
     started: float
     sha256: str | None = None
     doc: Document | None = None
+    layout: Layout | None = None
     report: Report | None = None
     error: str | None = None
+    error_stage: Stage | None = None
+    llm: dict[str, Any] | None = None
+
+    def fail(self, exc: StageError) -> None:
+        self.error, self.error_stage = str(exc), exc.stage
 
 
-def read_file(path: Path, source: str | None = None, *, run_checks: bool = True) -> Extraction:
-    """Load, OCR where needed and map one file.  Never raises for a bad input."""
+def read_file(path: Path, source: str | None = None, *, limits: Limits | None = None, on_stage: Callable[[Stage], None] | None = None) -> Extraction:
+    """LOAD, OCR, LOCATE and READ one file.  Never raises for a bad input: the error is recorded."""
     ex = Extraction(source=source or str(path), started=time.perf_counter())
+
+    def enter(name: Stage) -> AbstractContextManager[None]:
+        if on_stage is not None:
+            on_stage(name)
+        return stage(name)
+
     try:
-        ex.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-        ex.doc = load(path, ex.source)
-        ocr_document(ex.doc)
-        ex.report = build_report(ex.doc, run_checks=run_checks)
-    except ExtractionError as exc:
-        ex.error = str(exc)
-    except OSError as exc:
-        ex.error = f"cannot read file: {exc}"
+        with enter(Stage.LOAD):
+            ex.sha256 = file_sha256(path)
+            ex.doc = load(path, ex.source, limits)
+        with enter(Stage.OCR):
+            ocr_document(ex.doc)
+        with enter(Stage.LOCATE):
+            ex.layout = locate(ex.doc)
+            _check_is_report(ex.doc, ex.layout)
+        with enter(Stage.READ):
+            ex.report = read_report(ex.doc, ex.layout)
+    except StageError as exc:
+        ex.fail(exc)
     return ex
 
 
-def to_record(ex: Extraction, llm: dict[str, Any] | None = None) -> Record:
-    seconds = time.perf_counter() - ex.started
+def check(ex: Extraction) -> Extraction:
+    """The CHECKS stage, for a file that got through the earlier ones."""
+    if ex.report is None or ex.doc is None or ex.error is not None:
+        return ex
+    try:
+        with stage(Stage.CHECKS):
+            checks.run_checks(ex.report, ex.doc)
+    except StageError as exc:
+        ex.fail(exc)
+    return ex
+
+
+def file_sha256(path: Path) -> str:
+    """Hash in chunks: a file is never held whole just to name it.  Only regular files are opened."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ExtractionError("not a regular file (a folder, FIFO, device or socket); it was not opened")
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def to_record(ex: Extraction) -> Record:
+    seconds = round(time.perf_counter() - ex.started, 4)
     if ex.error is not None or ex.doc is None or ex.report is None:
-        return Record(source=ex.source, sha256=ex.sha256, status="error", error=ex.error or "not read", seconds=seconds, llm=llm)
+        return Record(source=ex.source, sha256=ex.sha256, status="error", error=ex.error or "not read", error_stage=ex.error_stage.value if ex.error_stage else None, seconds=seconds, llm=ex.llm)
     doc, report = ex.doc, ex.report
     return Record(
         source=ex.source,
@@ -135,11 +240,16 @@ def to_record(ex: Extraction, llm: dict[str, Any] | None = None) -> Record:
         seconds=seconds,
         fields=report.to_flat(),
         review=report.review(),
-        llm=llm,
+        llm=ex.llm,
         report=report,
     )
 
 
-def extract_file(path: Path, source: str | None = None) -> Record:
-    """Extract one file with the rules (and OCR) only.  Never raises for a bad input."""
-    return to_record(read_file(path, source))
+def error_record(source: str, stage_name: Stage, cause: str, sha256: str | None = None) -> Record:
+    """A record for a file whose worker could not finish it (time limit, crash)."""
+    return Record(source=source, sha256=sha256, status="error", error=f"{stage_name.value}: {cause}", error_stage=stage_name.value)
+
+
+def extract_file(path: Path, source: str | None = None, *, limits: Limits | None = None) -> Record:
+    """Every stage but the LLM, in this process.  Never raises for a bad input."""
+    return to_record(check(read_file(path, source, limits=limits)))

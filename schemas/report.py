@@ -33,6 +33,15 @@ class Section(BaseModel):
     model_config = _STRICT
 
 
+def _register(model: type[BaseModel]) -> type[BaseModel]:
+    """Generated models live in this module under their own names, so reports pickle
+    (the batch worker sends them between processes)."""
+    model.__module__ = __name__
+    model.__qualname__ = model.__name__
+    globals()[model.__name__] = model
+    return model
+
+
 def _value_fields(names: list[str]) -> dict[str, Any]:
     return {n: (Value, Field(default_factory=Value)) for n in names}
 
@@ -54,11 +63,11 @@ def _nest(name: str, leaves: dict[str, type[BaseModel]]) -> type[BaseModel]:
         else:
             model = _nest(f"{name}{head.title().replace('_', '')}", sub)
         fields[head] = (model, Field(default_factory=model))
-    return create_model(name, __base__=Section, **fields)
+    return _register(create_model(name, __base__=Section, **fields))
 
 
-T3Row = create_model("T3Row", __base__=Section, **_value_fields([c for c, _ in T3_COLUMNS]))
-T4Group = create_model("T4Group", __base__=Section, **_value_fields([c for c, _ in T4_COLUMNS]))
+T3Row = _register(create_model("T3Row", __base__=Section, **_value_fields([c for c, _ in T3_COLUMNS])))
+T4Group = _register(create_model("T4Group", __base__=Section, **_value_fields([c for c, _ in T4_COLUMNS])))
 
 T3Table2021 = _nest("T3Table2021", {r.key: T3Row for r in T3_ROWS["2021"]})
 T3Table2019 = _nest("T3Table2019", {r.key: T3Row for r in T3_ROWS["2019"]})
@@ -67,7 +76,7 @@ T4Table = _nest("T4Table", {g: T4Group for g, _ in T4_GROUPS})
 
 def _t2_model(template: TemplateId) -> type[BaseModel]:
     leaves = {
-        r.key: create_model(f"T2Row{template}{r.key.title().replace('_', '')}", __base__=Section, **_value_fields(list(r.columns)))
+        r.key: _register(create_model(f"T2Row{template}{r.key.title().replace('_', '')}", __base__=Section, **_value_fields(list(r.columns))))
         for r in T2_ROWS[template]
     }
     return _nest(f"T2Table{template}", leaves)

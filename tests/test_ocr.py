@@ -154,3 +154,76 @@ def test_pictures_without_ruling_lines_are_not_ocrd(tmp_path: Path) -> None:
     assert record.fields["t4.review.total"] is None
     assert "image" in record.review["t4.review.total"]
     assert record.fields["t3.new.total"] == gold(SEED)["fields"]["t3.new.total"]
+
+
+class _FakeEngine:
+    """Stands in for the OCR engine: what it 'reads' is fixed, the picture is real."""
+
+    name = "fake"
+
+    def __init__(self, second: str | None = None) -> None:
+        self.second = second
+
+    def read(self, image: np.ndarray) -> list:  # pragma: no cover - _cell gets its boxes
+        return []
+
+    def read_line(self, image: np.ndarray):  # type: ignore[no-untyped-def]
+        from nianbao.extract.ocr.engine import OcrBox
+
+        return OcrBox(self.second, 0.97, (0.0, 0.0, float(image.shape[1]), float(image.shape[0]))) if self.second else None
+
+
+def _stroke_cell(lean_px: int) -> np.ndarray:
+    """A 120×60 cell with one thin stroke whose top is ``lean_px`` right of its bottom."""
+    cell = np.full((60, 120), 255, np.uint8)
+    cv2.line(cell, (60 - lean_px // 2, 50), (60 + lean_px // 2, 10), 0, 2)
+    return cell
+
+
+def _value_of(cell):  # type: ignore[no-untyped-def]
+    """The cell as the mapping turns it into a Value (row read, then fill)."""
+    from nianbao.extract.document import Cell, Document, Table
+    from nianbao.extract.fill import slot_value
+    from nianbao.extract.rows import read_row
+
+    row = [Cell("规章"), cell]
+    table = Table(rows=[row])
+    read = read_row(row, 1)
+    return slot_value(Document(source="x.png", format="image", blocks=[table]), read.slots[0], table, 0)
+
+
+def test_every_ocr_reading_changed_by_a_rule_is_flagged_with_what_was_seen() -> None:
+    from nianbao.extract.ocr.engine import OcrBox
+    from nianbao.extract.ocr.tables import _cell
+    from nianbao.schemas import State
+
+    bbox = (0, 0, 120, 60)
+    one = [OcrBox("1", 0.98, (52.0, 8.0, 68.0, 52.0))]
+    # A '/' blank marker that PP-OCR read as '1': the stroke leans right, so it is taken as '/'.
+    slash = _cell(one, bbox, _stroke_cell(24), None, "t.png", _FakeEngine())
+    assert slash.text == "/" and slash.note and "OCR read '1'" in slash.note and "stroke lean" in slash.note
+    v = _value_of(slash)
+    assert v.state is State.DASH and v.value is None and v.raw == "/"
+    assert any("OCR read '1'; taken as '/'" in r for r in v.review)
+    # An upright '1' stays a 1, unflagged.
+    upright = _cell(one, bbox, _stroke_cell(0), None, "t.png", _FakeEngine())
+    assert (upright.text, upright.note) == ("1", None)
+    assert _value_of(upright).value == 1 and not _value_of(upright).flagged
+
+    blank = np.full((60, 120), 255, np.uint8)
+    for boxes, text, seen in [
+        ([OcrBox("O", 0.98, (50.0, 10.0, 70.0, 50.0))], "0", "'O'"),  # look-alike letter
+        ([OcrBox("l2", 0.98, (40.0, 10.0, 80.0, 50.0))], "12", "'l2'"),
+        ([OcrBox("1", 0.98, (30.0, 10.0, 50.0, 50.0)), OcrBox("0", 0.98, (70.0, 10.0, 90.0, 50.0))], "10", "'1 0'"),  # in pieces
+        ([OcrBox("1", 0.98, (20.0, 10.0, 40.0, 50.0)), OcrBox("2件", 0.98, (60.0, 10.0, 100.0, 50.0))], "12件", "'1 2件'"),
+        ([OcrBox("_", 0.98, (40.0, 30.0, 80.0, 50.0))], "—", "'_'"),
+    ]:
+        cell = _cell(boxes, bbox, blank, None, "t.png", _FakeEngine())
+        assert cell.text == text and cell.note and seen in cell.note, (text, cell.note)
+        assert any(seen in r for r in _value_of(cell).review), text
+    # A doubtful non-numeric reading replaced by a second look keeps both readings.
+    low = _cell([OcrBox("刀", 0.5, (40.0, 10.0, 80.0, 50.0))], bbox, _stroke_cell(0), None, "t.png", _FakeEngine(second="77"))
+    assert low.text == "77" and "'刀'" in low.note and "'77'" in low.note
+    # Readings left as they were carry no note.
+    for t in ("12", "/", "—", "-"):
+        assert _cell([OcrBox(t, 0.98, (40.0, 10.0, 80.0, 50.0))], bbox, blank, None, "t.png", _FakeEngine()).note is None

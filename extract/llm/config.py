@@ -18,6 +18,8 @@ _ENV = {
     "mode": "NIANBAO_LLM_MODE",
     "concurrency": "NIANBAO_LLM_CONCURRENCY",
     "timeout_s": "NIANBAO_LLM_TIMEOUT",
+    "call_deadline_s": "NIANBAO_LLM_CALL_DEADLINE",
+    "max_response_bytes": "NIANBAO_LLM_MAX_RESPONSE_BYTES",
     "cache": "NIANBAO_LLM_CACHE",
     "vision_model": "NIANBAO_LLM_VISION_MODEL",
 }
@@ -37,8 +39,14 @@ class LLMConfig(BaseModel):
     # for a fenced JSON block (anything else).
     mode: Mode = "json_schema"
     concurrency: int = 4
-    timeout_s: float = 60.0
+    timeout_s: float = 60.0  # per network read: a server that sends a byte now and then never hits it
     max_retries: int = 3  # HTTP-level retries with backoff on 429, 5xx and timeouts
+    # Wall-clock limit of one call, all its HTTP retries, backoff waits and its re-ask for
+    # invalid JSON included; past it the call fails and its fields are flagged.
+    call_deadline_s: float = Field(default=120.0, gt=0)
+    # A reply body larger than this is cut off and the call fails: an answer to one section
+    # is a few kB, and parsing a runaway one costs hundreds of times its size in memory.
+    max_response_bytes: int = Field(default=1_000_000, gt=0)
     price_in_per_mtok: float = 0.0  # currency units per million prompt tokens, for cost estimates
     price_out_per_mtok: float = 0.0
     cache: str = str(Path.home() / ".cache" / "nianbao" / "llm.sqlite")  # "" disables the cache

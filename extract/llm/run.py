@@ -12,7 +12,11 @@
 Every answer is grounded (``ground.py``) before it can touch the report.  An
 ungrounded number is never output; a grounded one fills only a value the rules
 did not find, and where both paths give a number and they differ, the field is
-flagged with the LLM's reading.
+flagged with the LLM's reading.  A filled value stays flagged for review unless a
+relation with the rules' values pins it down (``corroborate``): a silent wrong
+value is the worst outcome, a flagged one is cheap.  A source that carries an
+instruction to the model fills nothing, and a call that fails flags every field it
+asked about.
 """
 
 from __future__ import annotations
@@ -22,19 +26,22 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ...schemas import Method, Provenance, Report, State, Value
+from ...checks import narrative_agreement, table_relations
+from ...schemas import Method, Outcome, Provenance, Report, State, Value
 from ...schemas.template import DECIMAL_KEYS, T3_COLUMNS, T3_RESULT_ROWS
 from ..document import Document, Paragraph, Table
 from ..locate import TABLE_SECTIONS, Layout
 from . import prompts
 from .answers import NARRATIVE_KEYS, NarrativeAnswer, RecheckAnswer, columns, row_legend, table_answer
 from .client import CallFailed, LLMClient, Usage, estimate_tokens
-from .ground import supported
+from .ground import planted_instruction, supported
+from .topics import topic
 
 # Up to this many doubtful cells in a table are re-checked one by one; more re-read the table.
 RECHECK_AT_MOST = 3
 MAX_SECTION_CHARS = 12000
 LLM_CONFIDENCE = 0.8
+UNCORROBORATED = "filled by LLM; no rule corroborates it"
 
 
 @dataclass
@@ -49,6 +56,7 @@ class Call:
     kind: str = ""  # t2/t3/t4 for table calls
     key: str = ""  # for re-check calls
     model: str = ""  # another model than the configured one (the vision model)
+    asks: tuple[str, ...] = ()  # the fields it is asked about: flagged if it fails
 
 
 def section_text(doc: Document, layout: Layout, numbers: tuple[int, ...], *, tables: bool) -> str:
@@ -72,21 +80,21 @@ def _doubtful(report: Report, kind: str, failing: set[str]) -> list[str]:
 _TITLES = {"t2": "主动公开政府信息情况", "t3": "收到和处理政府信息公开申请情况", "t4": "政府信息公开行政复议、行政诉讼情况"}
 
 
-def _vision_call(kind: str, template: str, table: Table, model: str) -> Call:
+def _vision_call(kind: str, template: str, table: Table, model: str, asks: tuple[str, ...]) -> Call:
     import base64
 
     vp = prompts.load("vision_table")
     text = vp.messages(title=_TITLES[kind], rows=row_legend(kind, template))
     parts: list[dict[str, Any]] = [{"type": "text", "text": text[1]["content"]}]
     parts += [{"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(png).decode("ascii")}} for png in table.pictures]
-    return Call("vision_table", [text[0], {"role": "user", "content": parts}], vp.tag, table_answer(kind, template), "", kind=kind, model=model)
+    return Call("vision_table", [text[0], {"role": "user", "content": parts}], vp.tag, table_answer(kind, template), "", kind=kind, model=model, asks=asks)
 
 
 def plan(doc: Document, layout: Layout, report: Report, failing: set[str], *, vision_model: str = "") -> list[Call]:
     calls: list[Call] = []
     narrative = section_text(doc, layout, (1, 3, 6), tables=False) or doc.text[:MAX_SECTION_CHARS]
     p = prompts.load("narrative")
-    calls.append(Call("narrative", p.messages(text=narrative), p.tag, NarrativeAnswer, narrative))
+    calls.append(Call("narrative", p.messages(text=narrative), p.tag, NarrativeAnswer, narrative, asks=tuple(NARRATIVE_KEYS.values())))
     template = report.template
     for kind, section in TABLE_SECTIONS.items():
         doubtful = _doubtful(report, kind, failing)
@@ -94,7 +102,7 @@ def plan(doc: Document, layout: Layout, report: Report, failing: set[str], *, vi
             continue  # nothing doubtful, or no table in the text (an image without OCR): nothing to ground in
         pictured = [t for t in layout.tables[kind] if t.pictures]
         if vision_model and pictured:
-            calls.append(_vision_call(kind, template, pictured[0], vision_model))
+            calls.append(_vision_call(kind, template, pictured[0], vision_model, tuple(doubtful)))
         text = section_text(doc, layout, (section,), tables=True) or "\n".join(t.text() for t in layout.tables.get(kind, []))
         if not any(ch.isdigit() for ch in text):
             continue  # nothing readable to ground an answer in (a table only as an image)
@@ -103,10 +111,11 @@ def plan(doc: Document, layout: Layout, report: Report, failing: set[str], *, vi
             for key in doubtful:
                 v = report.get(key)
                 msgs = rp.messages(key=key, meaning=_meaning(key, template), current=_shown(v), reason="; ".join(v.review) or "not found", text=text)
-                calls.append(Call("recheck", msgs, rp.tag, RecheckAnswer, text, kind=kind, key=key))
+                calls.append(Call("recheck", msgs, rp.tag, RecheckAnswer, text, kind=kind, key=key, asks=(key,)))
             continue
         tp = prompts.load(f"table_{kind}")
-        calls.append(Call(f"table_{kind}", tp.messages(rows=row_legend(kind, template), text=text), tp.tag, table_answer(kind, template), text, kind=kind))
+        # The whole table is asked for, but its doubtful cells are why: a failure flags them, not every cell.
+        calls.append(Call(f"table_{kind}", tp.messages(rows=row_legend(kind, template), text=text), tp.tag, table_answer(kind, template), text, kind=kind, asks=tuple(doubtful)))
     return calls
 
 
@@ -131,23 +140,30 @@ def estimate(calls: list[Call]) -> tuple[int, int]:
 
 
 async def run(client: LLMClient, doc: Document, report: Report, calls: list[Call], usage: Usage) -> None:
+    filled: list[str] = []
     for call in calls:
         try:
             answer = await client.ask(call.messages, call.response_model, prompt_tag=call.prompt_tag, usage=usage, model=call.model)
         except CallFailed as exc:
             _note_failure(report, call, str(exc))
             continue
+        planted = planted_instruction(call.source)
+
+        def put(key: str, value: float | None, quote: str) -> None:
+            if merge(doc, report, key, value, quote, call.source, planted=planted):
+                filled.append(key)
+
         if call.task == "narrative":
             for name, key in NARRATIVE_KEYS.items():
                 fact = getattr(answer, name)
-                merge(doc, report, key, fact.value, fact.quote, call.source)
+                put(key, fact.value, fact.quote)
         elif call.task == "vision_table":
             cols = columns(call.kind, report.template)
             for row, (values, _) in _rows(answer).items():
                 for col, value in zip(cols[row], values):
                     second_opinion(report, f"{call.kind}.{row}.{col}", value)
         elif call.task == "recheck":
-            merge(doc, report, call.key, answer.value, answer.quote, call.source)  # type: ignore[attr-defined]
+            put(call.key, answer.value, answer.quote)  # type: ignore[attr-defined]
         else:
             rows = _rows(answer)
             broken = relations(report.template, rows) if call.kind == "t3" else []
@@ -161,7 +177,24 @@ async def run(client: LLMClient, doc: Document, report: Report, calls: list[Call
             cols = columns(call.kind, report.template)
             for row, (values, quote) in rows.items():
                 for col, value in zip(cols[row], values):
-                    merge(doc, report, f"{call.kind}.{row}.{col}", value, quote, call.source)
+                    put(f"{call.kind}.{row}.{col}", value, quote)
+    corroborate(report, doc, filled)
+
+
+def corroborate(report: Report, doc: Document, filled: list[str]) -> None:
+    """Flag each value the LLM filled, unless a relation that holds pins it down from the rules' values.
+
+    A passing relation whose other operands all come from the rules (a row's cells
+    and its 总计, the narrative count and t3.new.total) leaves the filled value only
+    one possibility, so the rules vouch for it.
+    """
+    if not filled:
+        return
+    from_llm = {k for k, v in report.values() if v.method is Method.LLM}
+    held = [c for c in (*table_relations(report), *narrative_agreement(report, doc)) if c.outcome is Outcome.PASSED]
+    for key in filled:
+        if not any(key in c.keys and not (set(c.keys) - {key}) & from_llm for c in held):
+            report.get(key).flag(UNCORROBORATED)
 
 
 def _rows(answer: Any) -> dict[str, tuple[list[float | None], str]]:
@@ -200,11 +233,9 @@ def _reask(broken: list[str]) -> str:
 
 
 def _note_failure(report: Report, call: Call, why: str) -> None:
-    keys = [call.key] if call.key else [k for k, _ in report.values() if k.startswith((call.kind or "s") + ".")] if call.kind else list(NARRATIVE_KEYS.values())
-    for key in keys:
-        v = report.get(key)
-        if v.state is State.NOT_FOUND:
-            v.flag(f"LLM call failed: {why[:120]}")
+    """Every field the call asked about is flagged: its second reading did not happen."""
+    for key in call.asks:
+        report.get(key).flag(f"LLM call failed: {why[:160]}")
 
 
 def second_opinion(report: Report, key: str, value: float | None) -> None:
@@ -220,28 +251,37 @@ def second_opinion(report: Report, key: str, value: float | None) -> None:
         current.flag(f"vision model reads {value:g} in the picture (not output: a picture reading cannot be checked against text)")
 
 
-def merge(doc: Document, report: Report, key: str, value: float | None, quote: str, source: str) -> None:
-    """Put one grounded LLM reading beside the deterministic value; never output an ungrounded number."""
+def merge(doc: Document, report: Report, key: str, value: float | None, quote: str, source: str, *, planted: str | None = None) -> bool:
+    """Put one LLM reading beside the deterministic value; never output an ungrounded number.
+
+    Returns whether it filled the value.  ``planted``: an instruction to the model
+    found in the source, after which the model's answers fill nothing.
+    """
     current = report.get(key)
     value = _as_count(key, value)
-    why = supported(value, quote, source)
-    if why is not None:
-        current.flag(f"LLM answer {value:g} rejected as unsupported: {why}")  # type: ignore[str-format]
-        return
-    has_number = current.state is State.NUMBER
+    rules = float(current.value) if current.state is State.NUMBER else None  # type: ignore[arg-type]
     if value is None:
-        if has_number:
+        if rules is not None:
             current.flag("LLM finds no value here")
-        return
-    if has_number:
-        if abs(float(current.value) - value) > 1e-9:  # type: ignore[arg-type]
-            current.flag(f"LLM reads {value:g} (“{quote.strip()[:40]}”)")
-        return
+        return False
+    if rules is not None and abs(rules - value) < 1e-9:
+        return False  # both paths agree: there is nothing to change and nothing to review
+    why = supported(value, quote, source, topic(key, report.template))
+    if why is not None:
+        current.flag(f"LLM answer {value:g} rejected as unsupported: {why}")
+        return False
+    if rules is not None:
+        current.flag(f"LLM reads {value:g} (“{quote.strip()[:40]}”)")
+        return False
     if current.state in (State.BLANK, State.DASH):
         current.flag(f"LLM reads {value:g} where the rules read {current.state.value}")
-        return
+        return False
+    if planted:
+        current.flag(f"LLM answer {value:g} not used: the source text holds an instruction to the model (suspected prompt injection: “{planted}”)")
+        return False
     prov = Provenance(file=doc.source, span=_span(doc, quote))
     report.set(key, Value(value=value, raw=quote.strip()[:200], state=State.NUMBER, provenance=prov, method=Method.LLM, confidence=LLM_CONFIDENCE))
+    return True
 
 
 def _as_count(key: str, value: float | None) -> float | None:
