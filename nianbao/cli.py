@@ -21,7 +21,7 @@ from .pipeline import Record
 
 
 def _extract(args: argparse.Namespace) -> int:
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     files = expand(args.inputs)
     if not files:
         console.print("[red]no input files[/red]")
@@ -62,7 +62,8 @@ def _limit_option(text: str) -> tuple[str, float]:
     if not sep or name not in Limits.__dataclass_fields__:
         raise ValueError(f"--limit {text!r}: expected NAME=VALUE with NAME one of {', '.join(Limits.__dataclass_fields__)}")
     try:
-        return name, parse_amount(value)
+        amount = parse_amount(value)
+        return name, amount if Limits.__dataclass_fields__[name].type in ("float", float) else int(amount)
     except ValueError:
         raise ValueError(f"--limit {text!r}: {value!r} is not a number") from None
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from .extract.limits import Limits
+from .extract.limits import Limits, describe
 from .pipeline import Extraction, Stage, check, read_file
 
 # How often the parent looks at the worker's resident memory.
@@ -41,7 +41,7 @@ class _Job:
 def _serve(conn: Connection, limits: Limits, with_checks: bool) -> None:
     """The worker's loop: one job in, progress and one Extraction out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    cap = limits.memory_per_file_bytes + _ADDRESS_SPACE_HEADROOM
+    cap = int(limits.memory_per_file_bytes + _ADDRESS_SPACE_HEADROOM)
     try:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     except (ValueError, OSError):
@@ -101,10 +101,10 @@ class IsolatedReader:
         while True:
             now = time.perf_counter()
             if now >= deadline:
-                return self._give_up(source, started, current, f"took longer than {self.limits.seconds_per_file:g} s (the limit is NIANBAO_SECONDS_PER_FILE)")
+                return self._give_up(source, started, current, f"took longer than {self.limits.seconds_per_file:g} s (the limit is {Limits.env_name('seconds_per_file')})")
             if _rss(self._proc.pid) > self.limits.memory_per_file_bytes:
-                gb = self.limits.memory_per_file_bytes / 1e9
-                return self._give_up(source, started, current, f"needed more than {gb:.1f} GB of memory (the limit is NIANBAO_MEMORY_PER_FILE_BYTES)")
+                limit = describe(self.limits.memory_per_file_bytes, "bytes")
+                return self._give_up(source, started, current, f"needed more than {limit} of memory (the limit is {Limits.env_name('memory_per_file_bytes')})")
             try:
                 ready = conn.poll(min(_MEMORY_POLL_S, deadline - now))
                 if not ready:

@@ -18,6 +18,9 @@ class Reply:
     delay: float = 0.0
     prompt_tokens: int = 100
     completion_tokens: int = 20
+    body: bytes | None = None  # sent as it is instead of a completion built from ``content``
+    drip: float = 0.0  # seconds between single bytes of the body: a server that never quite stops
+    declare_length: bool = True  # False: no Content-Length, the body ends when the connection closes
 
 
 Script = Callable[[dict[str, Any], int], Reply]  # (request body, request number) -> reply
@@ -56,10 +59,26 @@ def source_of(body: dict[str, Any]) -> str:
     return user.split("原文：", 1)[1].strip() if "原文：" in user else user
 
 
+def completion(content: str, model: str = "scripted", n: int = 0, prompt_tokens: int = 100, completion_tokens: int = 20) -> bytes:
+    """The body of an OpenAI chat completion whose message is ``content``."""
+    return json.dumps(
+        {
+            "id": f"chatcmpl-{n}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
 class ScriptedServer:
     def __init__(self, script: Script) -> None:
         self.script = script
         self.requests: list[dict[str, Any]] = []
+        self._stopping = threading.Event()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -82,23 +101,21 @@ class ScriptedServer:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                payload = json.dumps(
-                    {
-                        "id": f"chatcmpl-{n}",
-                        "object": "chat.completion",
-                        "created": int(time.time()),
-                        "model": body.get("model", "scripted"),
-                        "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.content}, "finish_reason": "stop"}],
-                        "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens, "total_tokens": reply.prompt_tokens + reply.completion_tokens},
-                    },
-                    ensure_ascii=False,
-                ).encode()
+                payload = reply.body if reply.body is not None else completion(reply.content, body.get("model", "scripted"), n, reply.prompt_tokens, reply.completion_tokens)
                 try:
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
+                    if reply.declare_length:
+                        self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if not reply.drip:
+                        self.wfile.write(payload)
+                        return
+                    for i in range(len(payload)):
+                        if outer._stopping.wait(reply.drip):
+                            return
+                        self.wfile.write(payload[i : i + 1])
+                        self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting (a scripted timeout)
 
@@ -114,6 +131,7 @@ class ScriptedServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stopping.set()  # ends any drip still going
         self._server.shutdown()
         self._server.server_close()
 

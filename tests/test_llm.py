@@ -100,7 +100,7 @@ def test_shredded_table_and_narrative_come_out_right_when_the_model_answers_righ
         if key.startswith(("t3.", "s1.", "s6.")):
             assert _correct(record.fields[key], want), key
     # The run is recorded: model, prompt versions, schema version, tokens.
-    assert record.llm["model"] == "scripted" and record.llm["prompts"]["table_t3"] == "table_t3@v1"
+    assert record.llm["model"] == "scripted" and record.llm["prompts"]["table_t3"] == "table_t3@v2"
     assert record.llm["schema_version"] and record.llm["calls"] == 2
     assert record.llm["prompt_tokens"] == 200 and record.llm["completion_tokens"] == 920
     assert total.usage.calls == 2

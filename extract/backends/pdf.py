@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pymupdf
@@ -9,6 +10,7 @@ import pymupdf
 from ..document import Cell, Document, ExtractionError, Image, Location, Paragraph, Table
 from ..continuation import append_block, same_extent
 from ..labels import norm
+from ..limits import Limits, describe
 
 _TABLE_HINTS = ("本年新收", "予以公开", "结果维持", "信息内容", "第二十条", "本年制发件数")
 
@@ -56,26 +58,56 @@ def _tables(page: pymupdf.Page, number: int) -> list[tuple[float, Table]]:
     return out
 
 
-def load_pdf(path: Path, source: str) -> Document:
+def _open(path: Path) -> pymupdf.Document:
     try:
-        pdf = pymupdf.open(str(path))
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        # MuPDF takes file names as UTF-8; a name that is not (PEP 383 surrogates) goes in as bytes.
+        return pymupdf.open(stream=path.read_bytes(), filetype="pdf")
+    return pymupdf.open(str(path))
+
+
+def load_pdf(path: Path, source: str, limits: Limits | None = None) -> Document:
+    limits = limits or Limits.from_env()
+    try:
+        pdf = _open(path)
     except Exception as exc:  # PyMuPDF raises several types for damaged files
         raise ExtractionError(f"cannot open PDF: {exc}") from exc
-    if pdf.needs_pass:
-        raise ExtractionError("PDF is password-protected")
-    doc = Document(source=source, format="pdf", pages=pdf.page_count)
+    try:
+        return _read(pdf, source, limits)
+    finally:
+        pdf.close()
+
+
+def _read(pdf: pymupdf.Document, source: str, limits: Limits) -> Document:
+    try:
+        if pdf.needs_pass:
+            raise ExtractionError("PDF is password-protected")
+        n_pages = pdf.page_count
+    except ExtractionError:
+        raise
+    except Exception as exc:
+        raise ExtractionError(f"cannot open PDF: {exc}") from exc
+    if n_pages == 0:
+        raise ExtractionError("cannot open PDF: it has no pages (damaged, or not a PDF)")
+    limits.check("max_pages", n_pages, f"PDF has {n_pages} pages")
+    doc = Document(source=source, format="pdf", pages=n_pages)
     try:
         for page in pdf:
             number = page.number + 1
             if _needs_ocr(page):
                 # The OCR pass reads this page from a rendering of it.
-                png = page.get_pixmap(dpi=SCAN_DPI).tobytes("png")
-                doc.blocks.append(Image(name=f"page {number} @{SCAN_DPI}dpi", loc=Location(page=number), data=png, page_scan=True))
+                doc.blocks.append(_render(page, number, limits))
                 continue
             tables = _tables(page, number)
             boxes = [t.loc.bbox for _, t in tables if t.loc.bbox]
             items: list[tuple[float, object]] = list(tables)
-            for k, block in enumerate(page.get_text("dict")["blocks"]):
+            oversized = _oversized_pictures(page, number, limits)
+            # get_text("dict") decodes every picture to hand over its bytes; with one over
+            # the pixel limit on the page, text comes without pictures and the pictures
+            # become placeholders that say why.
+            flags = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES if oversized else None
+            for k, block in enumerate(page.get_text("dict", flags=flags)["blocks"]):
                 if block.get("type") == 1:
                     items.append((block["bbox"][1], Image(name=f"page{number}-image{k + 1}", loc=Location(page=number, bbox=tuple(block["bbox"])), data=block.get("image"))))
                     continue
@@ -85,6 +117,7 @@ def load_pdf(path: Path, source: str) -> Document:
                     if text and not _in_any(bbox, boxes):
                         items.append((bbox[1], Paragraph(text=text, loc=Location(page=number, bbox=bbox))))
             items.sort(key=lambda it: it[0])
+            items += [(page.rect.y1, picture) for picture in oversized]
             for _, block in items:
                 append_block(doc.blocks, block, _continues_on_next_page)  # type: ignore[arg-type]
     except ExtractionError:
@@ -94,7 +127,36 @@ def load_pdf(path: Path, source: str) -> Document:
     return doc.finish()
 
 
+def _oversized_pictures(page: pymupdf.Page, number: int, limits: Limits) -> list[Image]:
+    """Placeholders for the page's pictures over the pixel limit, read from their dictionaries (nothing decoded)."""
+    out = []
+    for k, info in enumerate(page.get_images(full=True)):
+        width, height = int(info[2]), int(info[3])
+        if width * height > limits.max_image_pixels:
+            why = limits.exceeded("max_image_pixels", f"picture declares {width}×{height} = {describe(width * height, 'pixels')}")
+            out.append(Image(name=f"page{number}-picture{k + 1} (skipped: {why})", loc=Location(page=number)))
+    return out
+
+
+def _render(page: pymupdf.Page, number: int, limits: Limits) -> Image:
+    """The page as a PNG for OCR, at SCAN_DPI or, for a page so large that would pass the pixel limit, less."""
+    rect = page.rect
+    pixels = (rect.width * SCAN_DPI / 72) * (rect.height * SCAN_DPI / 72)
+    if pixels <= limits.max_image_pixels:
+        png = page.get_pixmap(dpi=SCAN_DPI).tobytes("png")
+        return Image(name=f"page {number} @{SCAN_DPI}dpi", loc=Location(page=number), data=png, page_scan=True)
+    zoom = math.sqrt(limits.max_image_pixels / max(rect.width * rect.height, 1.0))
+    dpi = 72 * zoom
+    if dpi < MIN_RENDER_DPI:
+        why = limits.exceeded("max_image_pixels", f"page is {rect.width / 72:.0f}×{rect.height / 72:.0f} inches, which at {MIN_RENDER_DPI} dpi is {describe(pixels * (MIN_RENDER_DPI / SCAN_DPI) ** 2, 'pixels')}")
+        return Image(name=f"page {number} (not rendered for OCR: {why})", loc=Location(page=number), page_scan=True)
+    png = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom)).tobytes("png")
+    return Image(name=f"page {number} @{dpi:.0f}dpi", loc=Location(page=number), data=png, page_scan=True)
+
+
 SCAN_DPI = 200
+# Below this a rendering holds no readable text; such a page (kilometres wide) is not rendered.
+MIN_RENDER_DPI = 20
 
 
 def _needs_ocr(page: pymupdf.Page) -> bool:
