@@ -20,6 +20,7 @@ from ..schemas.template import T2_ROWS, T3_COLUMNS, T3_RESULT_ROWS, T3_ROWS, T4_
 from .layout import Picture, ReportLayout
 from .degrade import scanned_pdf, scanned_tiff
 from .render import layout_from_document, render_docx, render_html, render_pdf, render_text, with_table_pictures
+from ..bundled import GOLD, SEEDS
 
 TEXT_FORMATS = ("html", "gbk.html", "docx", "pdf", "txt", "md")
 # Tables as screenshots inside a document (the Wendeng case), and whole scans.
@@ -90,12 +91,11 @@ def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ..
     n-th report only, which keeps a checked-in corpus small.
     """
     rng = random.Random(seed)
-    samples = Path(__file__).resolve().parent.parent / "samples"
     seeds = []
-    for g in sorted((samples / "gold").glob("*.json")):
+    for g in sorted(GOLD.glob("*.json")):
         gold = json.loads(g.read_text(encoding="utf-8"))
         if not gold.get("absent"):
-            seeds.append((samples / "seeds" / f"{g.stem}.txt", gold))
+            seeds.append((SEEDS / f"{g.stem}.txt", gold))
     (out / "docs").mkdir(parents=True, exist_ok=True)
     (out / "gold").mkdir(parents=True, exist_ok=True)
     written = []

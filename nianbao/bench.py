@@ -16,9 +16,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from .bundled import GOLD, SEEDS
 from .pipeline import extract_file
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
 def seed_layouts() -> list[tuple[str, Path, object]]:
@@ -27,9 +27,9 @@ def seed_layouts() -> list[tuple[str, Path, object]]:
     from .extract.load import load
 
     out = []
-    for gold_path in sorted((SAMPLES / "gold").glob("*.json")):
+    for gold_path in sorted(GOLD.glob("*.json")):
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
-        seed = SAMPLES / "seeds" / f"{gold_path.stem}.txt"
+        seed = SEEDS / f"{gold_path.stem}.txt"
         if gold.get("absent") or not seed.exists():
             continue
         out.append((gold_path.stem, seed, layout_from_document(load(seed), gold["fields"], gold["fields"]["meta.template"])))

@@ -100,7 +100,19 @@ def _eval(args: argparse.Namespace) -> int:
     return run_eval(args)
 
 
+def _needs_reportlab(command: str) -> bool:
+    """``corpus`` and ``bench`` typeset reports with reportlab, an optional extra."""
+    try:
+        import reportlab  # noqa: F401
+    except ImportError:
+        Console(stderr=True).print(f"[red]nianbao {command} needs reportlab: pip install 'nianbao[corpus]'[/red]")
+        return False
+    return True
+
+
 def _bench(args: argparse.Namespace) -> int:
+    if not _needs_reportlab("bench"):
+        return 2
     if args.ocr:
         from .bench_ocr import run_ocr_bench
 
@@ -111,6 +123,8 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _corpus(args: argparse.Namespace) -> int:
+    if not _needs_reportlab("corpus"):
+        return 2
     from .eval.corpus import FORMATS, generate
 
     formats = tuple(f for f in args.formats.split(",") if f) if args.formats else FORMATS
