@@ -200,16 +200,21 @@ def match(gold: Gold, records: list[dict]) -> list[dict]:
     return [r for r in records if _record_name(r["source"]) == gold.source or _record_name(r["source"]).startswith(gold.name + ".")]
 
 
-def _provenance(record: dict, key: str) -> tuple[str | None, dict | None]:
-    report = record.get("report")
-    if not report:
-        return None, None
-    node: Any = report
+def _node(record: dict, key: str) -> dict | None:
+    """The key's full value (raw, state, provenance…) in the record's nested report, if it has one."""
+    node: Any = record.get("report")
+    if not node:
+        return None
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
-            return None, None
+            return None
         node = node[part]
-    return node.get("raw"), node.get("provenance")
+    return node if isinstance(node, dict) else None
+
+
+def _provenance(record: dict, key: str) -> tuple[str | None, dict | None]:
+    node = _node(record, key)
+    return (node.get("raw"), node.get("provenance")) if node else (None, None)
 
 
 def _format(gold: Gold, name: str, record: dict) -> str:
@@ -219,8 +224,13 @@ def _format(gold: Gold, name: str, record: dict) -> str:
     return record.get("format") or Path(record["source"]).suffix.lstrip(".").lower() or "?"
 
 
-def score_key(gold: Gold, key: str, gv: Any, fields: dict[str, Any], review: dict[str, str]) -> tuple[bool, bool, bool, bool, bool]:
-    """(correct, flagged, absent, hallucination, blank_zero) for one key, as fields.md scores it."""
+def score_key(gold: Gold, key: str, gv: Any, fields: dict[str, Any], review: dict[str, str], state: str | None = None) -> tuple[bool, bool, bool, bool, bool]:
+    """(correct, flagged, absent, hallucination, blank_zero) for one key, as fields.md scores it.
+
+    ``state`` is the value's state in the full record where known: a written 0 reported
+    as null counts as blank↔0 only when the cell was read as blank or a dash, not when
+    the value was not found at all.
+    """
     absent = gold.is_absent(key)
     pv = fields.get(key)
     flagged = is_flagged(key, review)
@@ -233,7 +243,8 @@ def score_key(gold: Gold, key: str, gv: Any, fields: dict[str, Any], review: dic
         # A key the record does not carry is missed, even where the gold is null.
         correct = key in fields and values_equal(gv, pv)
         hallucination = False
-        blank_zero = not correct and key in fields and ((gv is None and pv == 0) or (gv == 0 and not isinstance(gv, bool) and pv is None))
+        zero_as_blank = gv == 0 and not isinstance(gv, bool) and pv is None and state not in ("not_found",)
+        blank_zero = not correct and key in fields and ((gv is None and pv == 0) or zero_as_blank)
     return correct, flagged, absent, hallucination, bool(blank_zero)
 
 
@@ -252,7 +263,8 @@ def score_record(gold: Gold, record: dict, ev: Evaluation) -> None:
     keys = [(k, gv, True) for k, gv in gold.fields.items()]
     keys += [(k, None, False) for k in gold.absent_keys(fields, fields.get("meta.template"))]
     for key, gv, listed in keys:
-        correct, flagged, absent, hallucination, blank_zero = score_key(gold, key, gv, fields, review)
+        node = _node(record, key) if ok else None
+        correct, flagged, absent, hallucination, blank_zero = score_key(gold, key, gv, fields, review, node.get("state") if node else None)
         pv = fields.get(key)
         raw, prov = _provenance(record, key) if not correct else (None, None)
         r = FieldResult(name, key, gv, pv, correct, flagged, absent, hallucination, blank_zero, raw, prov, review.get(key), listed)

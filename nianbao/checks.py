@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 
 from .extract.document import Document
 from .schemas import CheckResult, Outcome, Report, State, Value
-from .schemas.template import DECIMAL_KEYS, SIGNED_COLUMNS, T3_COLUMNS, T3_RESULT_ROWS, T4_COLUMNS, T4_GROUPS
+from .schemas.relations import TOLERANCE, Relation, t3_relations, t4_relations
+from .schemas.template import DECIMAL_KEYS, SIGNED_COLUMNS
 
 FAILED_CONFIDENCE = 0.5
 
@@ -22,14 +23,15 @@ def _num(v: Value) -> float | None:
     return float(v.value) if v.state is State.NUMBER and isinstance(v.value, (int, float)) else None
 
 
-def _relation(report: Report, name: str, left: Sequence[str], right: Sequence[str]) -> CheckResult:
-    """sum(left) = sum(right), over flat keys."""
-    keys = [*left, *right]
+def _relation(report: Report, relation: Relation) -> CheckResult:
+    """Judge one relation on the report's values."""
+    name, left, right, keys = relation.name, relation.left, relation.right, list(relation.keys)
     values = {k: report.get(k) for k in keys}
     operands = {k: values[k].value if values[k].state is State.NUMBER else values[k].state.value for k in keys}
-    text = f"{' + '.join(left)} = {' + '.join(right)}"
+    text = relation.text
     nums = {k: _num(v) for k, v in values.items()}
-    if any(n is None for n in nums.values()):
+    sides = relation.sides(nums)
+    if sides is None:
         open_keys = [k for k, n in nums.items() if n is None]
         # Counts are never negative, so a side with open operands is at least the sum of
         # its known ones: known parts exceeding a complete other side is a definite failure.
@@ -37,32 +39,27 @@ def _relation(report: Report, name: str, left: Sequence[str], right: Sequence[st
         known_r = sum(nums[k] or 0 for k in right)
         left_done = all(nums[k] is not None for k in left)
         right_done = all(nums[k] is not None for k in right)
-        if (right_done and known_l > known_r + 1e-6) or (left_done and known_r > known_l + 1e-6):
+        if (right_done and known_l > known_r + TOLERANCE) or (left_done and known_r > known_l + TOLERANCE):
             number_keys = [k for k in keys if nums[k] is not None]
             return CheckResult(name=name, relation=text, outcome=Outcome.FAILED, left=known_l, right=known_r, operands=operands, keys=number_keys, note=f"the known parts already exceed the other side; open: {', '.join(open_keys[:5])}")
         return CheckResult(name=name, relation=text, outcome=Outcome.NOT_ASSESSABLE, operands=operands, keys=keys, note=f"not a number: {', '.join(open_keys[:5])}{'…' if len(open_keys) > 5 else ''}")
-    lhs = sum(nums[k] for k in left)  # type: ignore[misc]
-    rhs = sum(nums[k] for k in right)  # type: ignore[misc]
-    outcome = Outcome.PASSED if abs(lhs - rhs) < 1e-6 else Outcome.FAILED
+    lhs, rhs = sides
+    outcome = Outcome.FAILED if relation.broken(nums) else Outcome.PASSED
     return CheckResult(name=name, relation=text, outcome=outcome, left=lhs, right=rhs, operands=operands, keys=keys)
 
 
-def table_relations(report: Report) -> list[CheckResult]:
-    out: list[CheckResult] = []
+def relations(report: Report) -> list[Relation]:
+    """The template's relations that apply to this report."""
+    out: list[Relation] = []
     template = report.template
-    if report.t3 is not None and template in T3_RESULT_ROWS:
-        results = T3_RESULT_ROWS[template]
-        for col, label in T3_COLUMNS:
-            out.append(_relation(report, f"t3 balance [{label}]", [f"t3.new.{col}", f"t3.carried_over.{col}"], [f"t3.total.{col}", f"t3.carried_forward.{col}"]))
-            out.append(_relation(report, f"t3 results sum to 总计 [{label}]", [f"t3.{r}.{col}" for r in results], [f"t3.total.{col}"]))
-        rows = [k.rsplit(".", 1)[0] for k, _ in report.values() if k.startswith("t3.") and k.endswith(".total")]
-        for row in rows:
-            detail = [f"{row}.{c}" for c, _ in T3_COLUMNS if c != "total"]
-            out.append(_relation(report, f"t3 row sums to 总计 [{row[3:]}]", detail, [f"{row}.total"]))
-    for group, label in T4_GROUPS:
-        parts = [f"t4.{group}.{c}" for c, _ in T4_COLUMNS if c != "total"]
-        out.append(_relation(report, f"t4 {label} 总计", parts, [f"t4.{group}.total"]))
-    return out
+    if report.t3 is not None and template is not None:
+        rows = [k[3:].rsplit(".", 1)[0] for k, _ in report.values() if k.startswith("t3.") and k.endswith(".total")]
+        out += t3_relations(template, rows)
+    return out + t4_relations()
+
+
+def table_relations(report: Report) -> list[CheckResult]:
+    return [_relation(report, r) for r in relations(report)]
 
 
 def value_sanity(report: Report) -> list[CheckResult]:

@@ -109,7 +109,7 @@ def test_an_oversized_reply_is_cut_off_without_holding_it(declared: bool) -> Non
             tracemalloc.stop()
         assert len(server.requests) == 1  # a cut reply is not fetched again
     assert "max_response_bytes (1000000 bytes)" in why
-    assert peak < 16_000_000  # parsing it whole would take hundreds of MB
+    assert peak < 5_000_000  # about 1.6 MB at most; read and parsed whole, this reply peaks at about 14 MB
 
 
 def test_an_oversized_reply_flags_the_fields_and_the_batch_goes_on() -> None:

@@ -192,3 +192,15 @@ def test_gates_see_silent_errors_and_hallucinations(tmp_path: Path) -> None:
     args = _eval_args(gold_dir, records)
     del args.max_hallucinations
     assert run_eval(args) == 0
+
+
+def test_blank_zero_counts_a_zero_read_as_blank_not_a_value_never_found() -> None:
+    """With the full record at hand, a written 0 lost because its table was not found is a miss, not blank↔0."""
+    gold = Gold("d", {"t3.new.total": 0, "t3.new.research": 0, "t3.new.commercial": None}, [], "d.txt")
+    report = {"t3": {"new": {"total": {"value": None, "state": "not_found"}, "research": {"value": None, "state": "blank", "raw": ""}, "commercial": {"value": 0, "state": "number", "raw": "0"}}}}
+    record = {"source": "d.txt", "status": "ok", "fields": {"t3.new.total": None, "t3.new.research": None, "t3.new.commercial": 0}, "review": {"t3.new.total": "table 三 not found"}, "report": report}
+    ev = evaluate([gold], [record])
+    by_key = {r.key: r for r in ev.results}
+    assert [by_key[k].blank_zero for k in ("t3.new.total", "t3.new.research", "t3.new.commercial")] == [False, True, True]
+    assert (ev.overall.wrong, ev.overall.wrong_flagged, ev.overall.silent, ev.overall.blank_zero) == (3, 1, 2, 2)
+    assert by_key["t3.new.research"].raw == ""  # the raw text of a wrong value is shown
