@@ -8,6 +8,7 @@ import unicodedata
 from collections import Counter
 
 from ..schemas import Method, State, TemplateId, Value
+from ..schemas.template import TEMPLATE_MARKERS
 from .document import Cell, Document, Paragraph, Table
 from .fill import missing, provenance, text_value
 from .labels import norm
@@ -86,10 +87,6 @@ def agency_and_year(doc: Document) -> tuple[Value, Value]:
     return agency or missing(doc, "agency not found"), year or missing(doc, "year not found")
 
 
-_T2021 = ("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额", "逾期不补正", "缴纳费用")
-_T2019 = ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "政府集中采购", "采购总金额")
-
-
 def _cell_with(tables: list[Table], word: str) -> Cell | None:
     """The first table cell whose label holds ``word``: where a reviewer sees why a template was chosen."""
     for t in tables:
@@ -105,13 +102,11 @@ def template(doc: Document, layout: Layout, year: Value) -> Value:
     tables = [t for kind in ("t2", "t3") for t in layout.tables.get(kind, [])]
     table_text = norm("\n".join(t.text() for t in tables))
     votes: Counter[str] = Counter()
-    for w in _T2021:
-        votes["2021"] += w in table_text
-    for w in _T2019:
-        votes["2019"] += w in table_text
+    for tid, words in TEMPLATE_MARKERS.items():
+        votes[tid] += sum(w in table_text for w in words)
     if votes["2021"] != votes["2019"]:
         choice: TemplateId = "2021" if votes["2021"] > votes["2019"] else "2019"
-        words = _T2021 if choice == "2021" else _T2019
+        words = TEMPLATE_MARKERS[choice]
         found = [(w, c) for w in words if w in table_text for c in [_cell_with(tables, w)] if c is not None]
         if found:
             w, cell = found[0]

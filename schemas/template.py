@@ -143,6 +143,32 @@ def t4_keys() -> list[str]:
     return [f"t4.{g}.{c}" for g, _ in T4_GROUPS for c, _ in T4_COLUMNS]
 
 
+# ---- Wording that places things ----------------------------------------------
+# Section headings 一 to 六 and the words of each title (either may be shortened).
+SECTION_TITLES: dict[int, tuple[str, ...]] = {
+    1: ("总体情况",),
+    2: ("主动公开政府信息",),
+    3: ("收到和处理政府信息公开申请",),
+    4: ("行政复议", "行政诉讼"),
+    5: ("存在的主要问题", "改进情况"),
+    6: ("其他需要报告的事项", "其他事项"),
+}
+# Words that mark each table; a table is the kind whose words it contains most.
+TABLE_MARKERS: dict[str, tuple[str, ...]] = {
+    "t2": ("第二十条", "信息内容", "规章", "规范性文件", "行政许可", "行政处罚", "行政强制", "行政事业性收费", "本年制发件数", "本年处理决定数量", "上一年项目数量"),
+    "t3": ("申请人情况", "自然人", "本年新收", "上年结转", "予以公开", "部分公开", "不予公开", "无法提供", "不予处理", "结转下年度"),
+    "t4": ("行政复议", "行政诉讼", "结果维持", "结果纠正", "尚未审结", "未经复议直接起诉", "复议后起诉"),
+}
+# Words only a table's first (header) row carries: a part without them continues a table.
+TABLE_HEADER_WORDS = ("申请人情况", "信息内容", "行政复议")
+# Column and row wording found only in one template's tables 二 and 三.
+TEMPLATE_MARKERS: dict[TemplateId, tuple[str, ...]] = {
+    "2021": ("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额", "逾期不补正", "缴纳费用"),
+    "2019": ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "政府集中采购", "采购总金额"),
+}
+TABLE_SECTIONS = {"t2": 2, "t3": 3, "t4": 4}
+
+
 META_KEYS = ("meta.agency", "meta.year", "meta.template")
 NARRATIVE_KEYS = (
     "s1.proactive_count",

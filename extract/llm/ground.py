@@ -43,6 +43,7 @@ _BRACKETS = frozenset("〔[【")  # 〔2023〕9号: the year of a document numbe
 _NEGATIONS = ("没有", "不曾", "从未", "未", "无", "不")
 NEGATED_VERB_GAP = 6  # "未向申请人收取": words between a negation and its verb
 _TIGHT_NEGATIONS = ("不",)  # "不收取" but not "不断…公开": its verb must follow at once
+_ZERO_ELSEWHERE = "0 is not stated next to this field's wording (a 未 or 无 elsewhere in the text is no zero)"
 
 
 def squash(text: str) -> str:
@@ -178,6 +179,8 @@ def supported(value: float | None, quote: str, source: str, topic: Topic) -> str
     counts = [t for t in tokens if t.count]
     zero_words = _negated_verbs(text, topic) if value == 0 else []
     if not tokens and not zero_words:
+        if value == 0 and any(neg in text for neg in _NEGATIONS):
+            return _ZERO_ELSEWHERE
         return f"{value:g} does not occur in the cited text"
     if not counts and not zero_words:
         return f"{value:g} occurs in the cited text only as a year, date, number of a road or document, ordinal or the like, not as a count"
@@ -188,5 +191,5 @@ def supported(value: float | None, quote: str, source: str, topic: Topic) -> str
     if any(_nearest_is_own(text, s, e, wording, topic.window, after_first=True) for s, e in zero_words):
         return None
     if value == 0 and not counts:
-        return "0 is not stated next to this field's wording (a 未 or 无 elsewhere in the text is no zero)"
+        return _ZERO_ELSEWHERE
     return f"{value:g} in the cited text is not next to this field's wording"

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..continuation import append_block, same_extent
 from ..document import Block, Document, ExtractionError, Image, Location, Paragraph, Table
-from ..locate import classify
+from ..locate import classify, has_header
 from .engine import OcrEngine, get_engine
 from .grid import find_grids
 from .image import decode, downscale, gray
@@ -113,5 +113,4 @@ def _continues_picture(prev: Table, table: Table) -> bool:
 
 def _no_header(table: Table) -> bool:
     """A continuation starts with data or a row label, not with the table's header."""
-    first = "".join(c.text for c in table.rows[0]) if table.rows else ""
-    return not any(w in first for w in ("申请人情况", "信息内容", "行政复议")) and classify(table) in (None, "t3", "t4")
+    return not has_header(table) and classify(table) in (None, "t3", "t4")
