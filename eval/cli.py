@@ -20,9 +20,8 @@ def documents_for(gold_dir: Path, names: list[str]) -> list[Path]:
     root = gold_dir.resolve().parent
     out = []
     for p in sorted(root.rglob("*")):
-        if p.is_file() and p.suffix.lower() in SUFFIXES and gold_dir.resolve() not in p.resolve().parents:
-            if any(p.name.startswith(n + ".") for n in names):
-                out.append(p)
+        if p.is_file() and p.suffix.lower() in SUFFIXES and gold_dir.resolve() not in p.resolve().parents and any(p.name.startswith(n + ".") for n in names):
+            out.append(p)
     return out
 
 

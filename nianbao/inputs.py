@@ -36,10 +36,11 @@ def _is_dir(path: Path | os.DirEntry[str]) -> bool:
 
 
 def _walk(root: Path, seen: set[tuple[int, int]]) -> Iterator[Path]:
-    """Every entry under ``root`` but its directories' own names, following links to folders once.
+    """Every entry under ``root`` but its folders' own names; links to folders are not followed.
 
-    A folder is entered once per real directory (device, inode) in ``seen``, so a link
-    loop or two links to one folder cost nothing.  Unreadable folders are passed over.
+    That is what ``rglob`` did, and it makes link loops harmless; ``seen`` (device, inode)
+    also keeps a folder mounted inside itself from being walked twice.  Unreadable
+    folders are passed over.
     """
     stack = [root]
     while stack:
@@ -58,21 +59,17 @@ def _walk(root: Path, seen: set[tuple[int, int]]) -> Iterator[Path]:
             continue
         for entry in entries:
             path = Path(entry.path)
-            if _is_dir(entry):
+            try:
+                real_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                real_dir = False
+            if real_dir:
                 stack.append(path)
+            if _is_dir(entry):
                 if path.suffix.lower() in SUFFIXES:
-                    yield path  # a folder named like a report: its own error record
+                    yield path  # a folder (or a link to one) named like a report: its own error record
             else:
                 yield path
-
-
-def _identity(path: Path) -> object:
-    """The same file reached by two names (a link, ./x and x) is read once."""
-    try:
-        st = os.stat(path)
-        return (st.st_dev, st.st_ino)
-    except OSError:
-        return os.fsencode(os.path.normpath(path))
 
 
 def _candidate(f: Path) -> bool:
@@ -93,10 +90,12 @@ def expand(inputs: list[str]) -> list[tuple[Path, str]]:
             out += [(m, source_name(m)) for m in matches if not _is_dir(m) or m.suffix.lower() in SUFFIXES]
         else:
             out.append((p, source_name(item)))  # a missing file becomes an error record, not a crash
-    seen: set[object] = set()
+    # The same name twice (a folder and a glob over it) is read once; two names for one
+    # file (links) are two inputs, as the user named them.
+    seen: set[bytes] = set()
     unique = []
     for path, source in out:
-        key = _identity(path)
+        key = os.fsencode(os.path.normpath(path))
         if key not in seen:
             seen.add(key)
             unique.append((path, source))

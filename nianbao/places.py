@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 from .schemas import Provenance
 
@@ -90,3 +91,58 @@ def _pdf_text(path: Path, page: int, bbox: tuple[float, float, float, float]) ->
 def shows(raw: str, seen: str) -> bool:
     """Whether ``raw`` can be seen in ``seen`` (ignoring width and line breaks)."""
     return squash(raw) in squash(seen)
+
+
+_PAGE_RENDER = re.compile(r"^page (\d+) @(\d+)dpi$")
+_PDF_PICTURE = re.compile(r"^page(\d+)-image(\d+)$")
+_FRAME = re.compile(r"^(.*) frame (\d+)$")
+
+
+def picture(path: Path, prov: Provenance, fmt: str) -> bytes:
+    """The encoded picture an OCR place names: the page rendered at its dpi, or the picture as stored."""
+    import pymupdf
+
+    name = prov.image
+    if not name:
+        raise PlaceError("not an OCR place")
+    page = _PAGE_RENDER.match(name)
+    if fmt == "pdf" and page:
+        with pymupdf.open(str(path)) as pdf:
+            return bytes(pdf[int(page.group(1)) - 1].get_pixmap(dpi=int(page.group(2))).tobytes("png"))
+    embedded = _PDF_PICTURE.match(name)
+    if fmt == "pdf" and embedded:
+        with pymupdf.open(str(path)) as pdf:
+            blocks = pdf[int(embedded.group(1)) - 1].get_text("dict")["blocks"]
+            return bytes(blocks[int(embedded.group(2)) - 1]["image"])
+    if fmt == "docx":
+        import zipfile
+
+        with zipfile.ZipFile(path) as z:
+            return z.read(f"word/media/{name}")
+    if fmt == "html":
+        return (path.parent / name).read_bytes()
+    if fmt == "image":
+        return path.read_bytes()
+    raise PlaceError(f"cannot open picture {name!r} of a {fmt} file")
+
+
+def picture_pixels(path: Path, prov: Provenance, fmt: str) -> Any:
+    """The decoded picture (NumPy array) an OCR place names, the frame of a multi-page image included."""
+    from .extract.ocr.image import decode
+
+    frame = 0
+    if prov.image and (m := _FRAME.match(prov.image)):
+        frame = int(m.group(2)) - 1
+    return decode(picture(path, prov, fmt))[frame]
+
+
+def crop(image: Any, bbox: tuple[float, float, float, float]) -> Any:
+    """The pixel box of a picture, grey; raises PlaceError when the box is not inside it."""
+    import cv2
+
+    x0, y0, x1, y1 = (int(round(v)) for v in bbox)
+    h, w = image.shape[:2]
+    if not (0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h):
+        raise PlaceError(f"box {bbox} outside the {w}×{h} picture")
+    part = image[y0:y1, x0:x1]
+    return part if part.ndim == 2 else cv2.cvtColor(part, cv2.COLOR_BGR2GRAY)

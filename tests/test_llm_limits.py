@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import SEEDS
 from llm_server import Reply, ScriptedServer, completion
+
 from nianbao.extract.llm.answers import NARRATIVE_KEYS, RecheckAnswer
 from nianbao.extract.llm.client import CallFailed, LLMClient, Usage
 from nianbao.extract.llm.config import LLMConfig
-from nianbao.llm_batch import run_batch
+from nianbao.llm_batch import BatchUsage, run_batch
+from nianbao.pipeline import Record
 
 NARRATIVE_ONLY = "000_25a82b73f95a5995"  # its tables read cleanly: the plan is one narrative call
 ANSWER = json.dumps({name: {"value": None, "quote": ""} for name in NARRATIVE_KEYS})
@@ -33,7 +34,7 @@ def config(server: ScriptedServer, **kw: Any) -> LLMConfig:
     return LLMConfig(**{**base, **kw})
 
 
-def extract(server: ScriptedServer, **kw: Any):  # type: ignore[no-untyped-def]
+def extract(server: ScriptedServer, **kw: Any) -> tuple[list[Record], BatchUsage, float]:
     paths = [SEEDS / f"{NARRATIVE_ONLY}.txt", SEEDS / "003_d746fab4eb0be43f.txt"]
     started = time.monotonic()
     records, total = run_batch([(p, str(p)) for p in paths], config(server, **kw))

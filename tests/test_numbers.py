@@ -53,7 +53,9 @@ def test_several_numbers_give_no_number(text: str) -> None:
     assert p.raw == text and p.note and text in p.note
 
 
-@pytest.mark.parametrize(("text", "state"), [("", State.BLANK), ("  ", State.BLANK), ("/", State.DASH), ("／", State.DASH), ("—", State.DASH), ("-", State.DASH), ("无", State.DASH), ("0", State.NUMBER)])
+@pytest.mark.parametrize(
+    ("text", "state"), [("", State.BLANK), ("  ", State.BLANK), ("/", State.DASH), ("／", State.DASH), ("—", State.DASH), ("-", State.DASH), ("无", State.DASH), ("0", State.NUMBER)]
+)
 def test_blank_dash_and_zero_stay_apart(text: str, state: State) -> None:
     p = parse_cell(text)
     assert p is not None and p.state is state and p.raw == text

@@ -167,7 +167,7 @@ class _FakeEngine:
     def read(self, image: np.ndarray) -> list:  # pragma: no cover - _cell gets its boxes
         return []
 
-    def read_line(self, image: np.ndarray):  # type: ignore[no-untyped-def]
+    def read_line(self, image: np.ndarray):
         from nianbao.extract.ocr.engine import OcrBox
 
         return OcrBox(self.second, 0.97, (0.0, 0.0, float(image.shape[1]), float(image.shape[0]))) if self.second else None
@@ -180,7 +180,7 @@ def _stroke_cell(lean_px: int) -> np.ndarray:
     return cell
 
 
-def _value_of(cell):  # type: ignore[no-untyped-def]
+def _value_of(cell):
     """The cell as the mapping turns it into a Value (row read, then fill)."""
     from nianbao.extract.document import Cell, Document, Table
     from nianbao.extract.fill import slot_value

@@ -81,3 +81,50 @@ def test_a_bad_place_is_reported(tmp_path: Path) -> None:
     assert not shows(v.raw or "", text_at(path, wrong, record.encoding, "txt"))
     with pytest.raises(PlaceError):
         text_at(path, v.provenance.model_copy(update={"span": (10**9, 10**9 + 2)}), record.encoding, "txt")
+
+
+# Look-alikes a recogniser returns for a lone digit read without context; the
+# extractor's own digit rules (extract/ocr/digits.py) treat them the same way.
+_LOOKALIKE = str.maketrans({"O": "0", "o": "0", "。": "0", "〇": "0", "l": "1", "I": "1", "|": "1"})
+# Cells sampled per document: each is a crop read by OCR again.
+_OCR_SAMPLE = 30
+
+
+@pytest.mark.parametrize("name", ["gen001_000.img.docx", "gen001_002.img.html", "gen001_001.img.pdf", "gen001_000.scan.pdf"])
+def test_ocr_values_point_at_the_pixels_they_were_read_from(name: str) -> None:
+    """Crop the stored picture (or the page rendered at the stated dpi) at each value's
+    pixel box, read the crop again, and find the value's raw text there."""
+    import random
+
+    import cv2
+
+    from nianbao.extract.ocr.engine import get_engine
+    from nianbao.places import crop, picture_pixels, squash
+
+    path = CORPUS / name
+    record = extract_file(path)
+    assert record.report is not None and record.format is not None
+    values = [(k, v) for k, v in record.report.values() if v.method is not None and v.method.value == "ocr" and v.state.value == "number"]
+    assert len(values) > 90
+    random.Random(name).shuffle(values)
+    engine = get_engine()
+    pictures: dict[str, object] = {}
+    misread = []
+    for key, v in values[:_OCR_SAMPLE]:
+        prov = v.provenance
+        assert prov is not None and prov.image and prov.bbox, key
+        assert "scaled" not in prov.image and "rotated" not in prov.image  # the picture as stored
+        if prov.image not in pictures:
+            pictures[prov.image] = picture_pixels(path, prov, record.format)
+        cell = crop(pictures[prov.image], prov.bbox)
+        margin = max(2, min(cell.shape[:2]) // 12)  # keep ruling lines out of the crop
+        box = engine.read_line(cv2.cvtColor(cell[margin:-margin, margin:-margin], cv2.COLOR_GRAY2BGR))
+        seen = squash(box.text).translate(_LOOKALIKE) if box else ""
+        raw = squash(v.raw or "")
+        # A cell holds just its value; a fact's box is its line, read here as one line of text.
+        found = raw == seen if prov.table is not None else raw in seen or "\n" in (v.raw or "")
+        if not found:
+            misread.append((key, v.raw, seen))
+    # A crop read alone, without the table around it, may differ in a digit now and then;
+    # a wrong place shows another cell's number or nothing in most of the sample.
+    assert len(misread) <= 2, misread

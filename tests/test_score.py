@@ -172,7 +172,19 @@ def test_a_number_invented_for_an_image_only_table_is_a_hallucination() -> None:
 
 
 def _eval_args(gold_dir: Path, records: Path, **gates: object) -> argparse.Namespace:
-    base = {"gold": str(gold_dir), "records": str(records), "inputs": None, "json_out": None, "compare": None, "min_accuracy": None, "max_silent": None, "max_hallucinations": None, "show_wrong": 5, "models": "", "llm": False}
+    base = {
+        "gold": str(gold_dir),
+        "records": str(records),
+        "inputs": None,
+        "json_out": None,
+        "compare": None,
+        "min_accuracy": None,
+        "max_silent": None,
+        "max_hallucinations": None,
+        "show_wrong": 5,
+        "models": "",
+        "llm": False,
+    }
     return argparse.Namespace(**{**base, **gates})
 
 

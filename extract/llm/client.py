@@ -77,7 +77,7 @@ def _http_library() -> ModuleType:
 _http: Any = _http_library()
 
 
-class _CappedStream(_http.AsyncByteStream):  # type: ignore[misc]
+class _CappedStream(_http.AsyncByteStream):
     """A response body that raises once more than ``limit`` bytes have arrived."""
 
     def __init__(self, inner: Any, limit: int) -> None:

@@ -147,23 +147,16 @@ async def run(client: LLMClient, doc: Document, report: Report, calls: list[Call
         except CallFailed as exc:
             _note_failure(report, call, str(exc))
             continue
-        planted = planted_instruction(call.source)
-
-        def put(key: str, value: float | None, quote: str) -> None:
-            if merge(doc, report, key, value, quote, call.source, planted=planted):
-                filled.append(key)
-
+        readings: list[tuple[str, float | None, str]] = []  # (key, value, quote)
         if call.task == "narrative":
-            for name, key in NARRATIVE_KEYS.items():
-                fact = getattr(answer, name)
-                put(key, fact.value, fact.quote)
+            readings = [(key, getattr(answer, name).value, getattr(answer, name).quote) for name, key in NARRATIVE_KEYS.items()]
         elif call.task == "vision_table":
             cols = columns(call.kind, report.template)
             for row, (values, _) in _rows(answer).items():
                 for col, value in zip(cols[row], values):
                     second_opinion(report, f"{call.kind}.{row}.{col}", value)
         elif call.task == "recheck":
-            put(call.key, answer.value, answer.quote)  # type: ignore[attr-defined]
+            readings = [(call.key, answer.value, answer.quote)]  # type: ignore[attr-defined]
         else:
             rows = _rows(answer)
             broken = relations(report.template, rows) if call.kind == "t3" else []
@@ -175,9 +168,9 @@ async def run(client: LLMClient, doc: Document, report: Report, calls: list[Call
                 except CallFailed as exc:
                     _note_failure(report, call, str(exc))
             cols = columns(call.kind, report.template)
-            for row, (values, quote) in rows.items():
-                for col, value in zip(cols[row], values):
-                    put(f"{call.kind}.{row}.{col}", value, quote)
+            readings = [(f"{call.kind}.{row}.{col}", value, quote) for row, (values, quote) in rows.items() for col, value in zip(cols[row], values)]
+        planted = planted_instruction(call.source)
+        filled += [key for key, value, quote in readings if merge(doc, report, key, value, quote, call.source, planted=planted)]
     corroborate(report, doc, filled)
 
 

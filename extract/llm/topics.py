@@ -10,7 +10,7 @@ for long labels that exports break up, a few distinctive pieces of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from ...schemas.template import T2_ROWS, T3_ROWS, T4_GROUPS, TemplateId
 
@@ -87,7 +87,7 @@ def _rows(kind: str, template: TemplateId) -> dict[str, tuple[str, ...]]:
     return {r.key: (r.label,) for r in T2_ROWS[template]}
 
 
-@lru_cache(maxsize=None)
+@cache
 def topic(key: str, template: TemplateId) -> Topic:
     """The topic a quote must be about to ground ``key``: a narrative fact, or a table cell's row."""
     if key in NARRATIVE_TOPICS:

@@ -33,7 +33,7 @@ def normalize(text: str) -> tuple[str, str | None]:
         mark = _DASHES[t]
         # 一 is also the numeral one; a dot or an underscore may be a stray mark.
         return mark, f"OCR read {t!r}; taken as the dash {mark!r}"
-    if not _NUMERIC_ISH.match(t) or not any(ch.isdigit() for ch in t) and t not in ("O", "o", "〇"):
+    if not _NUMERIC_ISH.match(t) or (not any(ch.isdigit() for ch in t) and t not in ("O", "o", "〇")):
         return t, None
     looked = t.translate(_LOOKALIKE)
     joined = re.sub(r"\s+", "", looked)

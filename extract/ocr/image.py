@@ -61,6 +61,8 @@ def probe(data: bytes, limits: Limits | None = None) -> PictureInfo:
                     im.close()
         except ExtractionError:
             raise
+        except pil.UnidentifiedImageError as exc:
+            raise ExtractionError("cannot decode image: not a picture format that can be read, or its header is damaged") from exc
         except Exception as exc:  # noqa: BLE001 - Pillow plugins raise many types for bad headers
             raise ExtractionError(f"cannot decode image: unreadable or unknown picture format ({type(exc).__name__}: {exc})") from exc
         finally:

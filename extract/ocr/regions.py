@@ -11,8 +11,11 @@ OpenCV pass and no OCR.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
+import cv2
 import numpy as np
 
 from ..continuation import append_block, same_extent
@@ -66,9 +69,11 @@ def ocr_document(doc: Document, engine: OcrEngine | None = None) -> OcrStats:
                 continue
             name = block.name if len(frames) == 1 else f"{block.name} frame {k + 1}"
             page = block.loc.page if block.loc.page is not None else (k + 1 if block.page_scan else None)
+            original = frame.shape[:2]
             if block.page_scan:
                 frame = downscale(frame)
-            produced += _read(frame, name, page, block.page_scan, engine)
+            shrink = frame.shape[1] / original[1]
+            produced += _read(frame, name, page, block.page_scan, engine, partial(_to_picture, name=name, original=original, shrink=shrink))
         if not produced:
             out.append(block)
             continue
@@ -85,10 +90,35 @@ def ocr_document(doc: Document, engine: OcrEngine | None = None) -> OcrStats:
     return stats
 
 
-def _read(frame: np.ndarray, name: str, page: int | None, whole_page: bool, engine: OcrEngine | None) -> list[Block]:
+def _to_picture(loc: Location, name: str, original: tuple[int, int], shrink: float, *, size: tuple[float, float], angle: float, scale: float) -> None:
+    """Move a bbox from the prepared image (shrunk, enlarged, straightened) to the picture as stored.
+
+    A reviewer crops the picture named ``image`` (an embedded picture as it is in
+    the file, or the page rendered at the stated dpi) at ``bbox``: no step of the
+    OCR preparation has to be redone to find the cell.
+    """
+    loc.image = name
+    if loc.bbox is None:
+        return
+    x0, y0, x1, y1 = loc.bbox
+    corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], dtype=np.float64)
+    if angle:
+        w, h = size
+        m = cv2.invertAffineTransform(cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0))
+        corners = corners @ m[:, :2].T + m[:, 2]
+    corners /= scale * shrink
+    height, width = original
+    xs = np.clip(corners[:, 0], 0, width)
+    ys = np.clip(corners[:, 1], 0, height)
+    loc.bbox = (round(float(xs.min()), 1), round(float(ys.min()), 1), round(float(xs.max()), 1), round(float(ys.max()), 1))
+
+
+def _read(frame: np.ndarray, name: str, page: int | None, whole_page: bool, engine: OcrEngine | None, place: Callable[..., None]) -> list[Block]:
     if not whole_page and not find_grids(gray(frame)):
         return []
     result = read_tables(frame, page=page, name=name, engine=engine or get_engine(), ocr_outside=whole_page)
+    # upscale() sizes the enlarged image with int(); rotation turns about its centre.
+    prepared = (int(frame.shape[1] * result.scale), int(frame.shape[0] * result.scale)) if result.scale != 1.0 else (frame.shape[1], frame.shape[0])
     items: list[tuple[float, Block]] = [(t.loc.bbox[1] if t.loc.bbox else 0.0, t) for t in result.tables]
     if whole_page:
         image_name = result.tables[0].loc.image if result.tables else name
@@ -100,7 +130,20 @@ def _read(frame: np.ndarray, name: str, page: int | None, whole_page: bool, engi
             loc = Location(page=page, bbox=tuple(round(v, 1) for v in bbox), image=image_name)  # type: ignore[arg-type]
             items.append((bbox[1], Paragraph(text=text, loc=loc, confidence=min(b.score for b in line))))
     items.sort(key=lambda it: it[0])
-    return [b for _, b in items]
+    blocks = [b for _, b in items]
+    geometry = {"size": prepared, "angle": result.angle, "scale": result.scale}
+    for b in blocks:
+        if isinstance(b, Table):
+            place(b.loc, **geometry)
+            seen: set[int] = set()
+            for row in b.rows:
+                for cell in row:
+                    if id(cell.loc) not in seen:  # merged cells share one Location
+                        seen.add(id(cell.loc))
+                        place(cell.loc, **geometry)
+        elif isinstance(b, Paragraph):
+            place(b.loc, **geometry)
+    return blocks
 
 
 def _continues_picture(prev: Table, table: Table) -> bool:
