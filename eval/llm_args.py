@@ -18,6 +18,8 @@ def add_llm_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--llm-concurrency", type=int, help="calls in flight at once (default 4)")
     g.add_argument("--llm-vision-model", help="a picture-reading model on the same endpoint: a second opinion on OCR'd tables (flags only)")
     g.add_argument("--llm-cache", help="SQLite answer cache (default ~/.cache/nianbao/llm.sqlite; '' disables)")
+    g.add_argument("--llm-call-deadline", type=float, help="seconds one call may take in all, retries and re-asks included (default 120)")
+    g.add_argument("--llm-max-response-bytes", type=int, help="largest reply accepted, in bytes (default 1000000)")
     g.add_argument("--dry-run", action="store_true", help="plan the LLM calls and estimate tokens and cost; call nothing")
 
 
@@ -30,4 +32,6 @@ def llm_config(args: argparse.Namespace, *, model: str | None = None) -> LLMConf
         concurrency=getattr(args, "llm_concurrency", None),
         cache=getattr(args, "llm_cache", None),
         vision_model=getattr(args, "llm_vision_model", None),
+        call_deadline_s=getattr(args, "llm_call_deadline", None),
+        max_response_bytes=getattr(args, "llm_max_response_bytes", None),
     )

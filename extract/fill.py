@@ -31,6 +31,8 @@ def slot_value(doc: Document, slot: Slot, table: Table, row: int, *, method: Met
     if slot.parsed is None:
         v = Value(state=State.NOT_FOUND, raw=cell.text if cell else None, provenance=prov, method=method, confidence=0.0)
         v.flag(slot.note or "no reading for this cell")
+        if cell is not None and cell.note:
+            v.flag(cell.note)  # what OCR saw in the cell
         return v
     p = slot.parsed
     if slot.inferred:

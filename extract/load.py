@@ -22,6 +22,7 @@ _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GI
 # package in the same OLE compound-file container).
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 SNIFF_BYTES = 2048
+PDF_HEADER_WINDOW = 1024  # PDF readers accept the %PDF header anywhere in the first 1 kB
 
 _NOT_REGULAR = (
     (stat.S_ISDIR, "a directory"),
@@ -79,24 +80,37 @@ def _head(path: Path) -> bytes:
         raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
 
 
+def _looks_html(head: bytes) -> bool:
+    low = head.lower()
+    return b"<html" in low or b"<!doctype html" in low or b"<body" in low
+
+
 def sniff(path: Path, head: bytes | None = None) -> str:
+    """The backend for a file: its magic bytes first, then its name.
+
+    A name alone is not believed over HTML content: scrapers save a server's error
+    page under the name of the PDF or picture they asked for.
+    """
     head = _head(path) if head is None else head
     suffix = path.suffix.lower()
-    if head.startswith(b"%PDF") or suffix == ".pdf":
+    if head.startswith(b"%PDF") or (suffix == ".pdf" and b"%PDF" in head[:PDF_HEADER_WINDOW]):
         return "pdf"
     if head.startswith(_OLE_MAGIC):
         if suffix == ".docx":
             raise ExtractionError("an OLE compound file named .docx: a password-protected Word file or a renamed legacy .doc; save it unprotected as .docx or PDF")
         raise ExtractionError("legacy Office file (OLE compound document: .doc, .xls or .ppt) is not supported; convert it to .docx or PDF")
-    if head.startswith(b"PK") or suffix == ".docx":
+    if head.startswith(b"PK"):
         return "docx"
-    if head.startswith(_IMAGE_MAGIC) or suffix in IMAGE_SUFFIXES:
+    if head.startswith(_IMAGE_MAGIC):
         return "image"
-    if suffix in HTML_SUFFIXES:
+    if suffix in HTML_SUFFIXES or _looks_html(head):
         return "html"
-    low = head.lower()
-    if b"<html" in low or b"<!doctype html" in low or b"<body" in low:
-        return "html"
+    if suffix == ".pdf":
+        return "pdf"
+    if suffix == ".docx":
+        return "docx"
+    if suffix in IMAGE_SUFFIXES:
+        return "image"
     if suffix == ".doc":
         raise ExtractionError("legacy .doc (Word 97-2003) is not supported; convert it to .docx or PDF")
     return "txt"

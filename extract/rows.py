@@ -58,7 +58,7 @@ def value_region(cells: Sequence[Cell]) -> tuple[str, list[tuple[int, Cell]]]:
             label = label[: len(label) - len(cell.text.strip())] + m.group("label")
             start = cell.loc.span[0] + cell.text.index(m.group("digits")) if cell.loc.span else None
             loc = Location(cell.loc.page, cell.loc.bbox, (start, start + len(m.group("digits"))) if start is not None else None, cell.loc.xpath)
-            region = [(col, Cell(m.group("digits"), loc))]
+            region = [(col, Cell(m.group("digits"), loc, confidence=cell.confidence, note=cell.note))]
     return label, region
 
 

@@ -12,7 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from rich.markup import escape
 
-from .batch import run_rules, write
+from .batch import done_sources, run_rules, write
+from .eval.cli import add_gate_options
 from .eval.llm_args import add_llm_options
 from .extract.limits import Limits, parse_amount
 from .inputs import expand
@@ -77,7 +78,9 @@ def _extract_llm(args: argparse.Namespace, files: list[tuple[Path, str]], writer
         console.print("[red]--llm needs a model: --llm-model, NIANBAO_LLM_MODEL or [llm] model in --llm-config[/red]")
         return 2
     out = writer.dir
-    records, total = run_batch(files, config, dry_run=args.dry_run, on_record=lambda r: write(writer, r))
+    done = done_sources(writer.dir) if writer.resumed else set()
+    todo = [(p, s) for p, s in files if s not in done]
+    records, total = run_batch(todo, config, dry_run=args.dry_run, on_record=lambda r: write(writer, r), limits=limits)
     errors = sum(r.status != "ok" for r in records)
     flagged = sum(len(r.review) for r in records)
     n = max(len(records) - errors, 1)
@@ -157,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--max-silent", type=int, default=None, help="exit 1 when there are more silent errors than this")
     e.add_argument("--show-wrong", type=int, default=50, help="list at most this many wrong fields (default 50)")
     e.add_argument("--models", default="", help="comma-separated LLM models to compare side by side (with the rules alone) on the gold set")
+    add_gate_options(e)
     add_llm_options(e)
     e.set_defaults(func=_eval)
 

@@ -1,7 +1,8 @@
-"""Extraction with an LLM: rules first, then grounded LLM calls, then the checks, for a batch of files.
+"""Extraction with an LLM: the same stages as a rules-only run, with LLM between READ and CHECKS.
 
-Files are read by the rules in a worker thread while earlier files wait on the
-network; LLM calls run concurrently up to the configured limit.
+Files are read by the rules in the isolated worker process (under the same
+per-file limits) while earlier files wait on the network; LLM calls run
+concurrently up to the configured limit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from .extract.llm import run as llm_run
 from .extract.llm.client import LLMClient, Usage
 from .extract.llm.config import LLMConfig
 from .extract.locate import locate
-from .pipeline import Extraction, Record, Stage, StageError, check, read_file, stage, to_record
+from .extract.limits import Limits
+from .pipeline import Extraction, Record, Stage, StageError, check, stage, to_record
+from .worker import IsolatedReader
 from .schemas import Outcome
 from .schemas.report import SCHEMA_VERSION
 
@@ -54,8 +57,17 @@ def _summary(config: LLMConfig, usage: Usage) -> dict[str, Any]:
     }
 
 
-async def _one(client: LLMClient | None, config: LLMConfig, path: Path, source: str, dry_run: bool, total: BatchUsage) -> Record:
-    ex = await asyncio.to_thread(read_file, path, source)
+async def _read(readers: asyncio.Queue[IsolatedReader], path: Path, source: str) -> Extraction:
+    """LOAD … READ in a worker process; the document comes back for the LLM to read."""
+    reader = await readers.get()
+    try:
+        return await asyncio.to_thread(reader.read, path, source, keep_document=True)
+    finally:
+        readers.put_nowait(reader)
+
+
+async def _one(client: LLMClient | None, config: LLMConfig, readers: asyncio.Queue[IsolatedReader], path: Path, source: str, dry_run: bool, total: BatchUsage) -> Record:
+    ex = await _read(readers, path, source)
     if ex.report is None or ex.doc is None or ex.error is not None:
         return to_record(ex)
     layout = ex.layout or locate(ex.doc)
@@ -79,16 +91,25 @@ async def _one(client: LLMClient | None, config: LLMConfig, path: Path, source: 
     return to_record(check(ex))
 
 
-async def extract_with_llm(items: list[tuple[Path, str]], config: LLMConfig, *, dry_run: bool = False, on_record: Callable[[Record], None] | None = None) -> tuple[list[Record], BatchUsage]:
+async def extract_with_llm(
+    items: list[tuple[Path, str]],
+    config: LLMConfig,
+    *,
+    dry_run: bool = False,
+    on_record: Callable[[Record], None] | None = None,
+    limits: Limits | None = None,
+) -> tuple[list[Record], BatchUsage]:
     total = BatchUsage()
     client = None if dry_run else LLMClient(config)
+    readers: asyncio.Queue[IsolatedReader] = asyncio.Queue()
+    readers.put_nowait(IsolatedReader(limits, with_checks=False))
     try:
         # Reading by the rules is CPU-bound; keep at most a few files in flight.
         gate = asyncio.Semaphore(max(2, config.concurrency))
 
         async def guarded(path: Path, source: str) -> Record:
             async with gate:
-                record = await _one(client, config, path, source, dry_run, total)
+                record = await _one(client, config, readers, path, source, dry_run, total)
             if on_record:
                 on_record(record)
             return record
@@ -97,8 +118,17 @@ async def extract_with_llm(items: list[tuple[Path, str]], config: LLMConfig, *, 
     finally:
         if client is not None:
             await client.aclose()
+        while not readers.empty():
+            readers.get_nowait().close()
     return list(records), total
 
 
-def run_batch(items: list[tuple[Path, str]], config: LLMConfig, *, dry_run: bool = False, on_record: Callable[[Record], None] | None = None) -> tuple[list[Record], BatchUsage]:
-    return asyncio.run(extract_with_llm(items, config, dry_run=dry_run, on_record=on_record))
+def run_batch(
+    items: list[tuple[Path, str]],
+    config: LLMConfig,
+    *,
+    dry_run: bool = False,
+    on_record: Callable[[Record], None] | None = None,
+    limits: Limits | None = None,
+) -> tuple[list[Record], BatchUsage]:
+    return asyncio.run(extract_with_llm(items, config, dry_run=dry_run, on_record=on_record, limits=limits))

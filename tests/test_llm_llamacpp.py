@@ -61,7 +61,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_schema_constrained_path_end_to_end(llama_server: str, tmp_path: Path) -> None:
     path = SEEDS / "000_25a82b73f95a5995.txt"
-    config = LLMConfig(base_url=llama_server, model="gemma3", mode="json_object", cache=str(tmp_path / "c.sqlite"), timeout_s=300, max_retries=0, concurrency=1)
+    config = LLMConfig(base_url=llama_server, model="gemma3", mode="json_object", cache=str(tmp_path / "c.sqlite"), timeout_s=300, call_deadline_s=900, max_retries=0, concurrency=1)
     records, total = run_batch([(path, str(path))], config)
     record = records[0]
     assert record.status == "ok"
