@@ -201,7 +201,7 @@ def test_an_answer_breaking_a_relation_is_reasked_naming_it(tmp_path: Path) -> N
     with ScriptedServer(script) as server:
         record, _ = one(SHREDDED, server, tmp_path)
     reask = [b for b in server.requests if task_of(b) == "table_t3"][-1]
-    assert "勾稽" in reask["messages"][-1]["content"] and "row new" in reask["messages"][-1]["content"]
+    assert "勾稽" in reask["messages"][-1]["content"] and "t3 row sums to 总计 [new]" in reask["messages"][-1]["content"]
     assert record.fields["t3.new.total"] == 0
 
 

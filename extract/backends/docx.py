@@ -20,7 +20,7 @@ from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from ..document import Cell, Document, ExtractionError, Image, Location, Paragraph, Table
-from ..limits import Limits, LimitError, describe
+from ..limits import LimitError, Limits, describe
 
 _BLIP = qn("a:blip")
 _EMBED = qn("r:embed")
@@ -52,7 +52,7 @@ def _zip_kind(names: list[str], zf: zipfile.ZipFile) -> str:
     if "mimetype" in names and zf.getinfo("mimetype").file_size < 1000:
         try:
             mime = zf.read("mimetype")[:100].decode("ascii", "replace").strip()
-        except Exception:  # noqa: BLE001 - only a hint for the message
+        except Exception:
             mime = ""
         if mime:
             return f"its mimetype is {mime}"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pymupdf
 
-from ..document import Cell, Document, ExtractionError, Image, Location, Paragraph, Table
 from ..continuation import append_block, same_extent
+from ..document import Cell, Document, ExtractionError, Image, Location, Paragraph, Table
 from ..labels import norm
 from ..limits import Limits, describe
 
@@ -93,7 +93,7 @@ def _read(pdf: pymupdf.Document, source: str, limits: Limits) -> Document:
     limits.check("max_pages", n_pages, f"PDF has {n_pages} pages")
     doc = Document(source=source, format="pdf", pages=n_pages)
     try:
-        for page in pdf:
+        for page in pdf.pages():
             number = page.number + 1
             if _needs_ocr(page):
                 # The OCR pass reads this page from a rendering of it.
@@ -166,7 +166,7 @@ def _needs_ocr(page: pymupdf.Page) -> bool:
     if len(text) < 20:
         return has_pictures
     # Fonts without a ToUnicode map extract as private-use or control characters.
-    readable = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff" or ch.isascii() and ch.isprintable() or "\uff00" <= ch <= "\uffef" or "\u3000" <= ch <= "\u303f")
+    readable = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff" or (ch.isascii() and ch.isprintable()) or "\uff00" <= ch <= "\uffef" or "\u3000" <= ch <= "\u303f")
     return readable / len(text) < 0.5
 
 

@@ -28,7 +28,8 @@ from pydantic import BaseModel
 
 from ...checks import narrative_agreement, table_relations
 from ...schemas import Method, Outcome, Provenance, Report, State, Value
-from ...schemas.template import DECIMAL_KEYS, T3_COLUMNS, T3_RESULT_ROWS
+from ...schemas.relations import t3_relations
+from ...schemas.template import DECIMAL_KEYS, T3_COLUMNS, TemplateId
 from ..document import Document, Paragraph, Table
 from ..locate import TABLE_SECTIONS, Layout
 from . import prompts
@@ -159,7 +160,7 @@ async def run(client: LLMClient, doc: Document, report: Report, calls: list[Call
             readings = [(call.key, answer.value, answer.quote)]  # type: ignore[attr-defined]
         else:
             rows = _rows(answer)
-            broken = relations(report.template, rows) if call.kind == "t3" else []
+            broken = relations(report.template, rows) if call.kind == "t3" and report.template else []
             if broken:
                 follow = [*call.messages, {"role": "assistant", "content": answer.model_dump_json()}, {"role": "user", "content": _reask(broken)}]
                 try:
@@ -194,25 +195,17 @@ def _rows(answer: Any) -> dict[str, tuple[list[float | None], str]]:
     return {r.row: (list(r.values), r.quote) for r in answer.rows}
 
 
-def relations(template: str, rows: dict[str, tuple[list[float | None], str]]) -> list[str]:
-    """Table 三's relations broken by an answer, each with its operands, for the re-ask."""
-    out = []
+def relations(template: TemplateId, rows: dict[str, tuple[list[float | None], str]]) -> list[str]:
+    """Table 三's relations (the template's, as the checks use them) broken by an answer, with operands."""
     names = [c for c, _ in T3_COLUMNS]
-
-    def cell(row: str, i: int) -> float | None:
-        return rows[row][0][i] if row in rows and i < len(rows[row][0]) else None
-
-    for row, (values, _) in rows.items():
-        if len(values) == 7 and all(v is not None for v in values) and abs(sum(values[:6]) - values[6]) > 1e-9:  # type: ignore[arg-type]
-            out.append(f"row {row}: {' + '.join(f'{v:g}' for v in values[:6])} = {sum(values[:6]):g}, but its 总计 is {values[6]:g}")  # type: ignore[arg-type,misc]
-    for i, col in enumerate(names):
-        a, b, c, d = cell("new", i), cell("carried_over", i), cell("total", i), cell("carried_forward", i)
-        if None not in (a, b, c, d) and abs(a + b - c - d) > 1e-9:  # type: ignore[operator]
-            out.append(f"column {col}: new {a:g} + carried_over {b:g} ≠ total {c:g} + carried_forward {d:g}")
-        parts = [cell(r, i) for r in T3_RESULT_ROWS[template]]
-        total = cell("total", i)
-        if total is not None and all(p is not None for p in parts) and abs(sum(parts) - total) > 1e-9:  # type: ignore[arg-type]
-            out.append(f"column {col}: the result rows sum to {sum(parts):g}, but total is {total:g}")  # type: ignore[arg-type]
+    values = {f"t3.{row}.{col}": v for row, (vals, _) in rows.items() for col, v in zip(names, vals)}
+    out = []
+    for rel in t3_relations(template, rows):
+        sides = rel.sides(values)
+        if sides is not None and rel.broken(values):
+            left = " + ".join(f"{k[3:]} {values[k]:g}" for k in rel.left)
+            right = " + ".join(f"{k[3:]} {values[k]:g}" for k in rel.right)
+            out.append(f"{rel.name}: {left} = {sides[0]:g}, but {right} = {sides[1]:g}")
     return out
 
 

@@ -63,7 +63,7 @@ def probe(data: bytes, limits: Limits | None = None) -> PictureInfo:
             raise
         except pil.UnidentifiedImageError as exc:
             raise ExtractionError("cannot decode image: not a picture format that can be read, or its header is damaged") from exc
-        except Exception as exc:  # noqa: BLE001 - Pillow plugins raise many types for bad headers
+        except Exception as exc:
             raise ExtractionError(f"cannot decode image: unreadable or unknown picture format ({type(exc).__name__}: {exc})") from exc
         finally:
             pil.MAX_IMAGE_PIXELS = limits.max_image_pixels
@@ -109,7 +109,7 @@ def verify(data: bytes, limits: Limits | None = None) -> PictureInfo:
             for k in range(info.frames):
                 im.seek(k)
                 im.load()
-    except Exception as exc:  # noqa: BLE001 - truncated data surfaces as OSError, SyntaxError, zlib errors…
+    except Exception as exc:
         raise ExtractionError(f"cannot decode image: {info.format} data is truncated or corrupt ({type(exc).__name__}: {exc})") from exc
     return info
 
