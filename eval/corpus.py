@@ -15,12 +15,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..bundled import GOLD, SEEDS
 from ..extract.load import load
 from ..schemas.template import T2_ROWS, T3_COLUMNS, T3_RESULT_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS
-from .layout import Picture, ReportLayout
 from .degrade import scanned_pdf, scanned_tiff
+from .layout import Picture, ReportLayout
 from .render import layout_from_document, render_docx, render_html, render_pdf, render_text, with_table_pictures
-from ..bundled import GOLD, SEEDS
 
 TEXT_FORMATS = ("html", "gbk.html", "docx", "pdf", "txt", "md")
 # Tables as screenshots inside a document (the Wendeng case), and whole scans.

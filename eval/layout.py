@@ -8,7 +8,7 @@ official templates' layout, merged cells included.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from ..schemas.template import T2_ROWS, T3_COLUMNS, T3_ROWS, T4_COLUMNS, T4_GROUPS
 
@@ -41,7 +41,7 @@ class Picture:
 @dataclass
 class ReportLayout:
     title: str
-    blocks: list[Union[str, TableSpec, Picture]] = field(default_factory=list)  # str = paragraph
+    blocks: list[str | TableSpec | Picture] = field(default_factory=list)  # str = paragraph
 
 
 def cell_text(value: Any) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(slots=True)
@@ -92,7 +91,7 @@ class Image:
     page_scan: bool = False
 
 
-Block = Union[Paragraph, Table, Image]
+Block = Paragraph | Table | Image
 
 
 @dataclass(slots=True)

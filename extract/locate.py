@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .document import Document, Image, Paragraph, Table
 from ..schemas.template import SECTION_TITLES, TABLE_HEADER_WORDS, TABLE_MARKERS, TABLE_SECTIONS
+from .document import Document, Image, Paragraph, Table
 from .labels import norm
 
 __all__ = ["TABLE_SECTIONS", "Layout", "classify", "has_header", "locate"]

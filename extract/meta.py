@@ -109,7 +109,7 @@ def template(doc: Document, layout: Layout, year: Value) -> Value:
         words = TEMPLATE_MARKERS[choice]
         found = [(w, c) for w in words if w in table_text for c in [_cell_with(tables, w)] if c is not None]
         if found:
-            w, cell = found[0]
+            _w, cell = found[0]
             return Value(value=choice, raw=cell.text, state=State.TEXT, provenance=provenance(doc, cell.loc), method=Method.REGEX, confidence=0.95)
         raw = next(w for w in words if w in table_text)  # the word is split over cells
         return Value(value=choice, raw=raw, state=State.TEXT, provenance=provenance(doc, tables[0].loc), method=Method.REGEX, confidence=0.95)

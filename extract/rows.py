@@ -95,13 +95,13 @@ def _split_run(digits: str, n: int, relation: Relation | None, limit: int = 2000
     """Ways to cut a run of digits into n numbers (no leading zeros) that satisfy the relation."""
     out: list[list[int]] = []
     L = len(digits)
-    if L < n or L > n * 5:
+    if n > L or n * 5 < L:
         return out
     for k, cuts in enumerate(itertools.combinations(range(1, L), n - 1)):
         if k > limit:
             break
         bounds = (0, *cuts, L)
-        parts = [digits[a:b] for a, b in zip(bounds, bounds[1:])]
+        parts = [digits[a:b] for a, b in itertools.pairwise(bounds)]
         if any(len(p) > 1 and p[0] == "0" for p in parts):
             continue
         nums = [int(p) for p in parts]

@@ -20,7 +20,6 @@ from .bundled import GOLD, SEEDS
 from .pipeline import extract_file
 
 
-
 def seed_layouts() -> list[tuple[str, Path, object]]:
     """(name, seed text file, layout) of each table-bearing seed, tables rebuilt from its gold."""
     from .eval.render import layout_from_document

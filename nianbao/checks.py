@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from .extract.document import Document
 from .schemas import CheckResult, Outcome, Report, State, Value

@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from . import checks
+from .extract.limits import Limits
 from .extract.llm import run as llm_run
 from .extract.llm.client import LLMClient, Usage
 from .extract.llm.config import LLMConfig
 from .extract.locate import locate
-from .extract.limits import Limits
 from .pipeline import Extraction, Record, Stage, StageError, check, stage, to_record
-from .worker import IsolatedReader
 from .schemas import Outcome
 from .schemas.report import SCHEMA_VERSION
+from .worker import IsolatedReader
 
 
 @dataclass

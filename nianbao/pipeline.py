@@ -28,7 +28,8 @@ from .extract.locate import TABLE_SECTIONS, Layout, locate
 from .extract.map_t2 import map_t2
 from .extract.map_t3 import map_t3
 from .extract.map_t4 import map_t4
-from .extract.meta import agency_and_year, template as detect_template
+from .extract.meta import agency_and_year
+from .extract.meta import template as detect_template
 from .extract.narrative import narrative_facts
 from .extract.ocr.regions import ocr_document
 from .schemas import Report, State, TemplateId
@@ -128,7 +129,7 @@ def stage(name: Stage) -> Iterator[None]:
         yield
     except StageError:
         raise
-    except Exception as exc:  # noqa: BLE001 - per-file isolation is the point
+    except Exception as exc:
         raise StageError(name, explain(exc)) from exc
 
 

@@ -140,7 +140,7 @@ def crop(image: Any, bbox: tuple[float, float, float, float]) -> Any:
     """The pixel box of a picture, grey; raises PlaceError when the box is not inside it."""
     import cv2
 
-    x0, y0, x1, y1 = (int(round(v)) for v in bbox)
+    x0, y0, x1, y1 = (round(v) for v in bbox)
     h, w = image.shape[:2]
     if not (0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h):
         raise PlaceError(f"box {bbox} outside the {w}×{h} picture")

@@ -10,6 +10,7 @@ the file gets an error record naming the stage it was in.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import resource
@@ -42,10 +43,8 @@ def _serve(conn: Connection, limits: Limits, with_checks: bool) -> None:
     """The worker's loop: one job in, progress and one Extraction out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     cap = int(limits.memory_per_file_bytes + _ADDRESS_SPACE_HEADROOM)
-    try:
+    with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    except (ValueError, OSError):
-        pass
     while True:
         try:
             job: _Job | None = conn.recv()
@@ -141,10 +140,8 @@ class IsolatedReader:
 
     def close(self) -> None:
         if self._conn is not None and self._proc is not None and self._proc.is_alive():
-            try:
+            with contextlib.suppress(OSError):
                 self._conn.send(None)
-            except OSError:
-                pass
             self._proc.join(2)
         self._kill()
 

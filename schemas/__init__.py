@@ -6,13 +6,13 @@ from .value import Method, Provenance, State, Value
 
 __all__ = [
     "SCHEMA_VERSION",
+    "TEMPLATES",
     "CheckResult",
     "Method",
     "Outcome",
     "Provenance",
     "Report",
     "State",
-    "TEMPLATES",
     "TemplateId",
     "Value",
     "flat_keys",

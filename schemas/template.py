@@ -62,14 +62,8 @@ _T3_TAIL = (
     RowSpec("carried_forward", "结转下年度继续办理"),
 )
 T3_ROWS: dict[TemplateId, tuple[RowSpec, ...]] = {
-    "2021": _T3_HEAD
-    + (
-        RowSpec("other.no_correction", "申请人无正当理由逾期不补正行政机关不再处理", "1"),
-        RowSpec("other.fee_unpaid", "申请人逾期未按收费通知要求缴纳费用", "2"),
-        RowSpec("other.other", "其他", "3"),
-    )
-    + _T3_TAIL,
-    "2019": _T3_HEAD + (RowSpec("other.all", "其他处理"),) + _T3_TAIL,
+    "2021": (*_T3_HEAD, RowSpec("other.no_correction", "申请人无正当理由逾期不补正行政机关不再处理", "1"), RowSpec("other.fee_unpaid", "申请人逾期未按收费通知要求缴纳费用", "2"), RowSpec("other.other", "其他", "3"), *_T3_TAIL),
+    "2019": (*_T3_HEAD, RowSpec("other.all", "其他处理"), *_T3_TAIL),
 }
 # Rows whose sum is the 总计 row (per column).
 T3_RESULT_ROWS: dict[TemplateId, tuple[str, ...]] = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,7 +45,7 @@ class Provenance(BaseModel):
     col: int | None = None
 
 
-Scalar = Union[int, float, str, None]
+Scalar = int | float | str | None
 
 
 class Value(BaseModel):

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import GOLD, SEEDS, gold
 from llm_server import Reply, ScriptedServer, source_of, task_of
+
 from nianbao.extract.llm.config import LLMConfig
 from nianbao.extract.llm.ground import squash
 from nianbao.llm_batch import run_batch
@@ -162,7 +162,7 @@ def test_malformed_json_is_reasked_once(tmp_path: Path) -> None:
         return good(body, n)
 
     with ScriptedServer(script) as server:
-        record, total = one(SHREDDED, server, tmp_path)
+        record, _total = one(SHREDDED, server, tmp_path)
     assert server.tasks().count("narrative") == 2
     assert record.fields["s1.applications_received"] == _first(gold(SHREDDED)["fields"]["s1.applications_received"])
 
@@ -303,8 +303,8 @@ def test_vision_model_gives_a_second_opinion_on_ocr_tables_and_only_flags(tmp_pa
     """The table picture goes to the vision model; its readings flag cells, never fill them."""
     import cv2
     import numpy as np
-
     from llm_server import images_of
+
     from nianbao.eval.render import layout_from_document, render_docx, with_table_pictures
     from nianbao.extract.load import load
     from nianbao.extract.ocr.grid import find_grids

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import SEEDS
+
 from nianbao.extract.llm.config import LLMConfig
 from nianbao.extract.llm.ground import squash
 from nianbao.llm_batch import run_batch

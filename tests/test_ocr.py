@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from conftest import SEEDS, gold
+
 from nianbao.eval.degrade import scanned_pdf, table_images
 from nianbao.eval.layout import TableSpec
 from nianbao.eval.render import layout_from_document, render_docx, render_pdf, with_table_pictures

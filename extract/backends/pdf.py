@@ -102,11 +102,11 @@ def _read(pdf: pymupdf.Document, source: str, limits: Limits) -> Document:
             tables = _tables(page, number)
             boxes = [t.loc.bbox for _, t in tables if t.loc.bbox]
             items: list[tuple[float, object]] = list(tables)
-            oversized = _oversized_pictures(page, number, limits)
-            # get_text("dict") decodes every picture to hand over its bytes; with one over
-            # the pixel limit on the page, text comes without pictures and the pictures
-            # become placeholders that say why.
-            flags = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES if oversized else None
+            pictures = _guarded_pictures(page, number, limits)
+            # get_text("dict") decodes every picture to hand over its bytes; on a page
+            # with pictures over the pixel limits, text comes without them and the
+            # pictures are taken one by one.
+            flags = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES if pictures is not None else None
             for k, block in enumerate(page.get_text("dict", flags=flags)["blocks"]):
                 if block.get("type") == 1:
                     items.append((block["bbox"][1], Image(name=f"page{number}-image{k + 1}", loc=Location(page=number, bbox=tuple(block["bbox"])), data=block.get("image"))))
@@ -116,8 +116,8 @@ def _read(pdf: pymupdf.Document, source: str, limits: Limits) -> Document:
                     bbox = tuple(round(v, 2) for v in line["bbox"])
                     if text and not _in_any(bbox, boxes):
                         items.append((bbox[1], Paragraph(text=text, loc=Location(page=number, bbox=bbox))))
+            items += pictures or []
             items.sort(key=lambda it: it[0])
-            items += [(page.rect.y1, picture) for picture in oversized]
             for _, block in items:
                 append_block(doc.blocks, block, _continues_on_next_page)  # type: ignore[arg-type]
     except ExtractionError:
@@ -127,19 +127,44 @@ def _read(pdf: pymupdf.Document, source: str, limits: Limits) -> Document:
     return doc.finish()
 
 
-def _oversized_pictures(page: pymupdf.Page, number: int, limits: Limits) -> list[Image]:
-    """Placeholders for the page's pictures over the pixel limit, read from their dictionaries (nothing decoded)."""
-    out = []
-    for k, info in enumerate(page.get_images(full=True)):
-        width, height = int(info[2]), int(info[3])
-        if width * height > limits.max_image_pixels:
-            why = limits.exceeded("max_image_pixels", f"picture declares {width}×{height} = {describe(width * height, 'pixels')}")
-            out.append(Image(name=f"page{number}-picture{k + 1} (skipped: {why})", loc=Location(page=number)))
+def _guarded_pictures(page: pymupdf.Page, number: int, limits: Limits) -> list[tuple[float, Image]] | None:
+    """None when the page's pictures are within the pixel limits; else every picture, one by one.
+
+    Sizes come from the pictures' dictionaries, so nothing is decoded to find out.  A
+    picture over ``max_image_pixels``, or past ``max_image_total_pixels`` for the page,
+    becomes a placeholder that says why; the others are extracted singly.
+    """
+    infos = page.get_images(full=True)
+    sizes = [int(info[2]) * int(info[3]) for info in infos]
+    if all(px <= limits.max_image_pixels for px in sizes) and sum(sizes) <= limits.max_image_total_pixels:
+        return None
+    out: list[tuple[float, Image]] = []
+    total = 0
+    for k, (info, pixels) in enumerate(zip(infos, sizes)):
+        name = f"page{number}-picture{k + 1}"
+        try:
+            box = page.get_image_bbox(info)
+            bbox: tuple[float, float, float, float] | None = (box.x0, box.y0, box.x1, box.y1) if box.is_valid and not box.is_infinite else None
+        except Exception:  # a picture the page lists but never draws
+            bbox = None
+        loc = Location(page=number, bbox=tuple(round(v, 2) for v in bbox) if bbox else None)  # type: ignore[arg-type]
+        y = bbox[1] if bbox else page.rect.y1
+        declared = f"{int(info[2])}×{int(info[3])} = {describe(pixels, 'pixels')}"
+        if pixels > limits.max_image_pixels:
+            why = limits.exceeded("max_image_pixels", f"picture declares {declared}")
+        elif total + pixels > limits.max_image_total_pixels:
+            why = limits.exceeded("max_image_total_pixels", f"pictures on page {number} declare more than {describe(total + pixels, 'pixels')} together")
+        else:
+            total += pixels
+            data = page.parent.extract_image(info[0]).get("image") if info[0] else None
+            out.append((y, Image(name=name, loc=loc, data=data)))
+            continue
+        out.append((y, Image(name=f"{name} (skipped: {why})", loc=loc)))
     return out
 
 
 def _render(page: pymupdf.Page, number: int, limits: Limits) -> Image:
-    """The page as a PNG for OCR, at SCAN_DPI or, for a page so large that would pass the pixel limit, less."""
+    """The page as a PNG for OCR: at SCAN_DPI, or lower for a page so large that SCAN_DPI would pass the pixel limit."""
     rect = page.rect
     pixels = (rect.width * SCAN_DPI / 72) * (rect.height * SCAN_DPI / 72)
     if pixels <= limits.max_image_pixels:
@@ -148,7 +173,9 @@ def _render(page: pymupdf.Page, number: int, limits: Limits) -> Image:
     zoom = math.sqrt(limits.max_image_pixels / max(rect.width * rect.height, 1.0))
     dpi = 72 * zoom
     if dpi < MIN_RENDER_DPI:
-        why = limits.exceeded("max_image_pixels", f"page is {rect.width / 72:.0f}×{rect.height / 72:.0f} inches, which at {MIN_RENDER_DPI} dpi is {describe(pixels * (MIN_RENDER_DPI / SCAN_DPI) ** 2, 'pixels')}")
+        why = limits.exceeded(
+            "max_image_pixels", f"page is {rect.width / 72:.0f}×{rect.height / 72:.0f} inches, which at {MIN_RENDER_DPI} dpi is {describe(pixels * (MIN_RENDER_DPI / SCAN_DPI) ** 2, 'pixels')}"
+        )
         return Image(name=f"page {number} (not rendered for OCR: {why})", loc=Location(page=number), page_scan=True)
     png = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom)).tobytes("png")
     return Image(name=f"page {number} @{dpi:.0f}dpi", loc=Location(page=number), data=png, page_scan=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
@@ -68,7 +68,7 @@ def row_legend(kind: str, template: str) -> str:
     return "\n".join(f"- {r.key}: {r.label}（{'、'.join(r.columns)}）" for r in T2_ROWS[template])
 
 
-@lru_cache(maxsize=None)
+@cache
 def table_answer(kind: str, template: str) -> type[BaseModel]:
     """``{rows: [{row, values, quote}]}`` with row keys and value counts fixed by the template."""
     cols = columns(kind, template)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from string import Template
 
@@ -38,7 +38,7 @@ def parse(text: str) -> Prompt:
     return Prompt(task=head["task"].strip(), version=int(head["version"]), system=sections["system"], user=Template(sections["user"]))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(task: str) -> Prompt:
     text = resources.files("nianbao.prompts").joinpath(f"{task}.md").read_text(encoding="utf-8")
     prompt = parse(text)

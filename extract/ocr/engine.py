@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Protocol
 
 import numpy as np
@@ -120,7 +120,7 @@ class PaddleOcrEngine:
         return OcrBox(text="".join(b.text for b in boxes), score=min(b.score for b in boxes), bbox=(0.0, 0.0, float(w), float(h)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_engine(name: str | None = None) -> OcrEngine:
     """The configured engine, built once per process: ``NIANBAO_OCR`` = rapidocr (default) or paddleocr."""
     name = (name or os.environ.get("NIANBAO_OCR") or "rapidocr").lower()

@@ -7,6 +7,7 @@ ink between two neighbouring grid cells means those cells are merged.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import cv2
@@ -61,7 +62,7 @@ def _cluster(values: list[int], tol: int) -> list[int]:
             out[-1].append(v)
         else:
             out.append([v])
-    return [int(round(sum(c) / len(c))) for c in out]
+    return [round(sum(c) / len(c)) for c in out]
 
 
 def _coverage(mask: np.ndarray, horizontal: bool, pos: int, a: int, b: int, pad: int = 2) -> float:
@@ -84,7 +85,7 @@ def line_masks(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hk = cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 25, 20), 1))
     horizontal = cv2.dilate(cv2.morphologyEx(ink, cv2.MORPH_OPEN, hk), np.ones((3, 1), np.uint8))
     ys = _cluster([p for p, _, _ in _positions(horizontal, 0, max(w // 25, 20))], 4)
-    gaps = [b - a for a, b in zip(ys, ys[1:]) if b - a > 8]
+    gaps = [b - a for a, b in itertools.pairwise(ys) if b - a > 8]
     # A vertical kernel shorter than the shortest row but taller than a character stroke.
     vlen = max(10, int(min(gaps) * 0.7)) if gaps else max(h // 40, 10)
     vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, vlen))
@@ -110,7 +111,7 @@ def find_grids(g: np.ndarray, *, min_rows: int = 2, min_cols: int = 2, masks: tu
 
 
 def _grid_in(hmask: np.ndarray, vmask: np.ndarray, ox: int, oy: int) -> Grid | None:
-    h, w = hmask.shape
+    _h, w = hmask.shape
     hsegs = _positions(hmask, 0, max(w // 10, 20))
     vsegs = _positions(vmask, 1, 10)
     # Outer borders are sometimes not drawn: the ends of the ruling lines bound the table too.
