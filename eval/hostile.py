@@ -84,7 +84,9 @@ def _write_zip(path: Path, members: list[_Member]) -> None:
         offset = len(body)
         body += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0x800, m.method, dos_time, dos_date, m.crc & 0xFFFFFFFF, len(m.data), m.size & 0xFFFFFFFF, len(name), 0)
         body += name + m.data
-        central += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0x800, m.method, dos_time, dos_date, m.crc & 0xFFFFFFFF, len(m.data), m.size & 0xFFFFFFFF, len(name), 0, 0, 0, 0, 0, offset)
+        central += struct.pack(
+            "<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0x800, m.method, dos_time, dos_date, m.crc & 0xFFFFFFFF, len(m.data), m.size & 0xFFFFFFFF, len(name), 0, 0, 0, 0, 0, offset
+        )
         central += name
     end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central), len(body), 0)
     path.write_bytes(bytes(body + central + end))
@@ -230,7 +232,11 @@ def _image_object(width: int, height: int, *, bpc: int = 8, gray: bool = True, r
     else:
         stream = zlib.compress(b"\0" * 64)
     cs = b"/DeviceGray" if gray else b"/DeviceRGB"
-    return b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent %d /Filter /FlateDecode /Length %d >>\nstream\n" % (width, height, cs, bpc, len(stream)) + stream + b"\nendstream"
+    return (
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent %d /Filter /FlateDecode /Length %d >>\nstream\n" % (width, height, cs, bpc, len(stream))
+        + stream
+        + b"\nendstream"
+    )
 
 
 # --- pictures -------------------------------------------------------------------------
@@ -354,7 +360,10 @@ def k_html_nested(rng: random.Random, stem: Path) -> Path:
 
 def k_html_spans(rng: random.Random, stem: Path) -> Path:
     """A table whose cells claim absurd row and column spans."""
-    rows = "".join("<tr>" + "".join(f'<td rowspan="{rng.choice(["2147483647", "99999", "-5", "x"])}" colspan="{rng.choice(["99999", "1e9", "0"])}">{rng.randrange(9)}</td>' for _ in range(4)) + "</tr>" for _ in range(4 + rng.randrange(8)))
+    rows = "".join(
+        "<tr>" + "".join(f'<td rowspan="{rng.choice(["2147483647", "99999", "-5", "x"])}" colspan="{rng.choice(["99999", "1e9", "0"])}">{rng.randrange(9)}</td>' for _ in range(4)) + "</tr>"
+        for _ in range(4 + rng.randrange(8))
+    )
     return _write(stem.with_suffix(".html"), f"<html><body><p>{rng.choice(_NOTES)}</p><table>{rows}</table></body></html>".encode())
 
 
@@ -369,6 +378,11 @@ def k_html_entities(rng: random.Random, stem: Path) -> Path:
 
 
 def k_html_junk(rng: random.Random, stem: Path) -> Path:
+    """Binary junk inside <html>, or a page whose <meta charset> names a codec that is no document encoding."""
+    if rng.random() < 0.5:
+        codec = rng.choice(["punycode", "zlib", "unicode_escape", "x-no-such-charset"])
+        body = b"abc-" * (250_000 + rng.randrange(250_000))  # punycode decodes this in quadratic time
+        return _write(stem.with_suffix(".html"), b'<html><head><meta charset="%s"></head><body>' % codec.encode() + body + b"</body></html>")
     return _write(stem.with_suffix(".html"), b"<html><body>" + rng.randbytes(2000 + rng.randrange(50_000)) + b"</body></html>")
 
 
@@ -426,7 +440,10 @@ def k_docx_other_zip(rng: random.Random, stem: Path) -> Path:
     elif variant == 1:
         members = [_deflated("[Content_Types].xml", b"<Types/>"), _deflated("ppt/presentation.xml", b"<presentation/>")]
     elif variant == 2:
-        members = [_Member("mimetype", b"application/vnd.oasis.opendocument.text", zlib.crc32(b"application/vnd.oasis.opendocument.text"), 39, 0), _deflated("content.xml", b"<office:document-content/>")]
+        members = [
+            _Member("mimetype", b"application/vnd.oasis.opendocument.text", zlib.crc32(b"application/vnd.oasis.opendocument.text"), 39, 0),
+            _deflated("content.xml", b"<office:document-content/>"),
+        ]
     else:
         members = [_Member("mimetype", b"application/epub+zip", zlib.crc32(b"application/epub+zip"), 20, 0), _deflated("META-INF/container.xml", b"<container/>")]
     path = stem.with_suffix(".docx")

@@ -17,7 +17,7 @@ _BAD = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\ufffd]")
 _ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "utf8": "utf-8"}
 # Python codecs that a page may name in <meta charset> but that are not document
 # encodings; punycode decodes in quadratic time (a 2 MB page would take many minutes).
-_NOT_DOCUMENT_CODECS = {"punycode", "idna", "raw_unicode_escape", "unicode_escape", "undefined", "utf-7", "mbcs", "oem"}
+_NOT_DOCUMENT_CODECS = {"punycode", "idna", "raw-unicode-escape", "unicode-escape", "undefined", "utf-7", "mbcs", "oem"}
 
 
 # Plausibility and detection look at bounded samples: a wrong encoding shows all over
@@ -116,7 +116,10 @@ def _document_codec(name: str) -> str | None:
         info = codecs.lookup(name)
     except LookupError:
         return None
-    return None if info.name in _NOT_DOCUMENT_CODECS else name
+    # Bytes-to-bytes codecs (zlib, base64) are refused by bytes.decode; checked here as well.
+    if info.name in _NOT_DOCUMENT_CODECS or not getattr(info, "_is_text_encoding", True):
+        return None
+    return name
 
 
 def _detect(data: bytes) -> tuple[tuple[str, str] | None, str | None]:
