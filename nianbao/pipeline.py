@@ -8,8 +8,6 @@ the batch goes on.
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -23,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import checks
 from .extract.document import Document, ExtractionError, Image
 from .extract.limits import Limits
-from .extract.load import load
+from .extract.load import check_file, load, source_name
 from .extract.locate import TABLE_SECTIONS, Layout, locate
 from .extract.map_t2 import map_t2
 from .extract.map_t3 import map_t3
@@ -180,7 +178,8 @@ class Extraction:
 
 def read_file(path: Path, source: str | None = None, *, limits: Limits | None = None, on_stage: Callable[[Stage], None] | None = None) -> Extraction:
     """LOAD, OCR, LOCATE and READ one file.  Never raises for a bad input: the error is recorded."""
-    ex = Extraction(source=source or str(path), started=time.perf_counter())
+    ex = Extraction(source=source or source_name(path), started=time.perf_counter())
+    limits = limits or Limits.from_env()
 
     def enter(name: Stage) -> AbstractContextManager[None]:
         if on_stage is not None:
@@ -189,10 +188,11 @@ def read_file(path: Path, source: str | None = None, *, limits: Limits | None = 
 
     try:
         with enter(Stage.LOAD):
+            check_file(path, limits)  # before hashing: never open a FIFO, never hash a refused giant
             ex.sha256 = file_sha256(path)
             ex.doc = load(path, ex.source, limits)
         with enter(Stage.OCR):
-            ocr_document(ex.doc)
+            ocr_document(ex.doc, limits=limits)
         with enter(Stage.LOCATE):
             ex.layout = locate(ex.doc)
             _check_is_report(ex.doc, ex.layout)
@@ -216,9 +216,7 @@ def check(ex: Extraction) -> Extraction:
 
 
 def file_sha256(path: Path) -> str:
-    """Hash in chunks: a file is never held whole just to name it.  Only regular files are opened."""
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise ExtractionError("not a regular file (a folder, FIFO, device or socket); it was not opened")
+    """Hash in chunks: a file is never held whole just to name it."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

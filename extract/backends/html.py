@@ -96,6 +96,8 @@ class _Walker:
         self.doc, self.base = doc, base
         self.line: list[str] = []
         self.blocks: list[str] = []  # paths of the open block elements
+        self.pictures: dict[Path, bytes | None] = {}
+        self.picture_bytes = 0
 
     def flush(self) -> None:
         text = _clean("".join(self.line))
@@ -118,7 +120,7 @@ class _Walker:
             return
         if tag == "img":
             self.flush()
-            self.doc.blocks.append(Image(name=el.get("alt") or el.get("title") or el.get("src") or "", loc=Location(xpath=path), data=self._picture(el.get("src") or "")))
+            self.doc.blocks.append(Image(name=el.get("src") or el.get("alt") or el.get("title") or "", loc=Location(xpath=path), data=self._picture(el.get("src") or "")))
             return
         if tag == "table" and not any(True for _ in el.iterdescendants("table")) and not _layout_table(el):
             self.flush()
@@ -139,11 +141,33 @@ class _Walker:
             self.blocks.pop()
 
     def _picture(self, src: str) -> bytes | None:
-        """A saved page's own picture file (``NAME_files/…``); remote pictures are not fetched."""
-        if not src or re.match(r"^[a-z]+:", src):
+        """A saved page's own picture file (``NAME_files/…``); remote pictures are not fetched.
+
+        Only files inside the page's folder are read, each once, and a page's pictures
+        together may not exceed ``_PICTURE_BYTES_PER_PAGE``: ten thousand ``<img>`` tags
+        naming one big file cost one read.
+        """
+        if not src or re.match(r"^[a-z]+:", src, re.I):
             return None
-        local = (self.base / src).resolve()
-        return local.read_bytes() if local.is_file() else None
+        local = (self.base / src.split("?", 1)[0]).resolve()
+        if local in self.pictures:
+            return self.pictures[local]
+        data = None
+        try:
+            inside = local.is_relative_to(self.base.resolve())
+            size = local.stat().st_size if inside and local.is_file() else None
+        except OSError:
+            size = None
+        if size is not None and size <= _PICTURE_BYTES and self.picture_bytes + size <= _PICTURE_BYTES_PER_PAGE:
+            data = local.read_bytes()
+            self.picture_bytes += len(data)
+        self.pictures[local] = data
+        return data
+
+
+# A screenshot of a table is well under a megabyte; a page's own pictures, a few.
+_PICTURE_BYTES = 20 * 10**6
+_PICTURE_BYTES_PER_PAGE = 100 * 10**6
 
 
 def _layout_table(el: etree._Element) -> bool:

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..continuation import append_block, same_extent
 from ..document import Block, Document, ExtractionError, Image, Location, Paragraph, Table
+from ..limits import Limits
 from ..locate import classify, has_header
 from .engine import OcrEngine, get_engine
 from .grid import find_grids
@@ -46,7 +47,7 @@ def needs_ocr(doc: Document) -> bool:
     return any(isinstance(b, Image) and b.data for b in doc.blocks)
 
 
-def ocr_document(doc: Document, engine: OcrEngine | None = None) -> OcrStats:
+def ocr_document(doc: Document, engine: OcrEngine | None = None, *, limits: Limits | None = None) -> OcrStats:
     """Replace pictures holding tables or page text by what OCR reads in them (in place)."""
     stats = OcrStats()
     if not needs_ocr(doc):
@@ -59,7 +60,7 @@ def ocr_document(doc: Document, engine: OcrEngine | None = None) -> OcrStats:
         stats.images_seen += 1
         started = time.perf_counter()
         try:
-            frames = decode(block.data)
+            frames = decode(block.data, limits)
         except ExtractionError:
             out.append(block)  # not a picture we can read; the image stays a flagged placeholder
             continue
