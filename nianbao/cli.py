@@ -135,6 +135,14 @@ def _corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hostile(args: argparse.Namespace) -> int:
+    from .eval.hostile import generate_hostile
+
+    written = generate_hostile(Path(args.out), seed=args.seed, count=args.count, good=[Path(g) for g in args.good])
+    Console(stderr=True).print(f"{len(written)} inputs in {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nianbao", description="Turn 政府信息公开工作年度报告 into verified, structured data.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -176,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--formats", default="", help="comma-separated subset of html,gbk.html,docx,pdf,txt,md,img.html,img.docx,img.pdf,scan.pdf,scan.tif (default: all)")
     c.add_argument("--scan-every", type=int, default=1, help="render scanned formats for every n-th report only (default 1: all)")
     c.set_defaults(func=_corpus)
+    h = sub.add_parser("hostile", help="generate damaged and hostile inputs (zip bombs, huge pictures, FIFOs, …) to test a batch against")
+    h.add_argument("--out", default="hostile", help="output folder, best empty (default: hostile)")
+    h.add_argument("--seed", type=int, default=0, help="the same seed gives the same files")
+    h.add_argument("--count", type=int, default=150, help="hostile files to write (40 or more covers every kind)")
+    h.add_argument("--good", nargs="*", default=[], help="good reports to copy in beside them")
+    h.set_defaults(func=_hostile)
     return parser
 
 
