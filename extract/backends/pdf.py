@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pymupdf
 
 from ..continuation import append_block, same_extent
 from ..document import Cell, Document, ExtractionError, Image, Location, Paragraph, Table
-from ..labels import norm
 from ..limits import Limits, describe
 
-_TABLE_HINTS = ("本年新收", "予以公开", "结果维持", "信息内容", "第二十条", "本年制发件数")
+_NUMBER_CELL = re.compile(r"^[\d.,，\-/—－]+$")
+# A page this number-dense is a statistics grid even when no rules are drawn: a table
+# row's cells are separate text lines, or one line of several numbers.
+_GRID_NUMBER_LINES = 12
+_GRID_ROWS = 4
+
+
+def _looks_tabular(text: str) -> bool:
+    """Many lines that are numbers, or several lines of three numbers or more."""
+    lines = [ln.split() for ln in text.splitlines() if ln.strip()]
+    numeric = sum(1 for words in lines if all(_NUMBER_CELL.match(w) for w in words))
+    rows = sum(1 for words in lines if sum(bool(_NUMBER_CELL.match(w)) for w in words) >= 3)
+    return numeric >= _GRID_NUMBER_LINES or rows >= _GRID_ROWS
 
 
 def _in_any(bbox: tuple[float, float, float, float], boxes: list[tuple[float, float, float, float]]) -> bool:
@@ -37,7 +49,7 @@ def _tables(page: pymupdf.Page, number: int) -> list[tuple[float, Table]]:
     # happen to be empty, which is exactly what blank statistical tables have.
     area = _ruled_area(page)
     found = page.find_tables(clip=area, strategy="lines", use_layout=False) if area is not None else None
-    if (found is None or not found.tables) and sum(h in norm(page.get_text()) for h in _TABLE_HINTS) >= 2:
+    if (found is None or not found.tables) and _looks_tabular(page.get_text()):
         found = page.find_tables(strategy="text", use_layout=False)  # a table drawn without rules
     if found is None:
         return []
