@@ -17,7 +17,7 @@ from typing import Any
 
 from ..bundled import GOLD, SEEDS
 from ..extract.load import load
-from ..schemas.template import T2_ROWS, T3_COLUMNS, T3_RESULT_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS
+from ..schemas.template import T2_ROWS, T3_COLUMNS, T3_RESULT_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS, TemplateId
 from .degrade import scanned_pdf, scanned_tiff
 from .layout import Picture, ReportLayout
 from .render import layout_from_document, render_docx, render_html, render_pdf, render_text, with_table_pictures
@@ -32,7 +32,7 @@ FORMATS = TEXT_FORMATS + IMAGE_FORMATS
 _BREAKABLE = ("t3.granted.total", "t3.total.natural_person", "t4.review.total")
 
 
-def random_tables(rng: random.Random, template: str, style: str) -> dict[str, Any]:
+def random_tables(rng: random.Random, template: TemplateId, style: str) -> dict[str, Any]:
     """Table values that satisfy the template's relations.  style: zero, number, blank."""
 
     def count(big: bool = False) -> int:
@@ -58,11 +58,11 @@ def random_tables(rng: random.Random, template: str, style: str) -> dict[str, An
     carried_forward = [min(carried_over[i] + rng.choice([0, 1]), total[i] + carried_over[i]) for i in range(len(details))]
     new = [total[i] + carried_forward[i] - carried_over[i] for i in range(len(details))]
     all_rows = {"new": new, "carried_over": carried_over, **rows, "total": total, "carried_forward": carried_forward}
-    for spec in T3_ROWS[template]:
-        vals = all_rows[spec.key]
+    for t3_spec in T3_ROWS[template]:
+        vals = all_rows[t3_spec.key]
         for (col, _), v in zip(details, vals):
-            fields[f"t3.{spec.key}.{col}"] = v
-        fields[f"t3.{spec.key}.total"] = sum(vals)
+            fields[f"t3.{t3_spec.key}.{col}"] = v
+        fields[f"t3.{t3_spec.key}.total"] = sum(vals)
     for group, _ in T4_GROUPS:
         parts = [count() if style == "number" else rng.choice([0, 0, 0, 1]) for _ in T4_COLUMNS[:-1]]
         for (col, _), v in zip(T4_COLUMNS[:-1], parts):

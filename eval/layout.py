@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..schemas.template import T2_ROWS, T3_COLUMNS, T3_ROWS, T4_COLUMNS, T4_GROUPS
+from ..schemas.template import T2_ROWS, T3_COLUMNS, T3_ROWS, T4_COLUMNS, T4_GROUPS, TemplateId
 
 Gold = dict[str, Any]
 
@@ -78,7 +78,7 @@ def _shown(gold: Gold, key: str, display: dict[str, str] | None) -> TCell:
     return TCell(cell_text(gold.get(key)))
 
 
-def table2(gold: Gold, template: str, display: dict[str, str] | None = None) -> TableSpec:
+def table2(gold: Gold, template: TemplateId, display: dict[str, str] | None = None) -> TableSpec:
     specs = {r.key: r for r in T2_ROWS[template]}
     rows: list[list[TCell]] = []
     for heading, header, keys in _T2_SECTIONS_2021 if template == "2021" else _T2_SECTIONS_2019:
@@ -109,7 +109,7 @@ _T3_LABELS = {
 _T3_GROUPS = {"denied": "（三）不予公开", "unavailable": "（四）无法提供", "not_processed": "（五）不予处理", "other": "（六）其他处理"}
 
 
-def table3(gold: Gold, template: str, display: dict[str, str] | None = None) -> TableSpec:
+def table3(gold: Gold, template: TemplateId, display: dict[str, str] | None = None) -> TableSpec:
     specs = T3_ROWS[template]
     rows: list[list[TCell]] = [
         [TCell("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", rowspan=3, colspan=3), TCell("申请人情况", colspan=7)],
@@ -164,7 +164,7 @@ def table4(gold: Gold, display: dict[str, str] | None = None) -> TableSpec:
     return TableSpec("t4", rows, 15)
 
 
-def tables_for(gold: Gold, template: str, display: dict[str, str] | None = None) -> dict[str, TableSpec]:
+def tables_for(gold: Gold, template: TemplateId, display: dict[str, str] | None = None) -> dict[str, TableSpec]:
     return {"t2": table2(gold, template, display), "t3": table3(gold, template, display), "t4": table4(gold, display)}
 
 

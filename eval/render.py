@@ -8,10 +8,11 @@ from xml.sax.saxutils import escape
 
 from ..extract.document import Document, Paragraph, Table
 from ..extract.locate import classify
+from ..schemas.template import TemplateId
 from .layout import Gold, Picture, ReportLayout, TableSpec, placed, spans, tables_for
 
 
-def layout_from_document(doc: Document, gold: Gold, template: str, display: dict[str, str] | None = None) -> ReportLayout:
+def layout_from_document(doc: Document, gold: Gold, template: TemplateId, display: dict[str, str] | None = None) -> ReportLayout:
     """Keep a real report's narrative, and put tables rebuilt from gold where its tables were."""
     tables = tables_for(gold, template, display)
     out = ReportLayout(title="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..schemas import Method, Provenance, State, Value
+from ..schemas.value import Scalar
 from .document import Cell, Document, Location, Table
 from .rows import Slot
 
@@ -53,7 +54,7 @@ def slot_value(doc: Document, slot: Slot, table: Table, row: int, *, method: Met
 OCR_REVIEW_BELOW = 0.9
 
 
-def _ocr_value(value: object, raw: str | None, state: State, prov: Provenance, cell: Cell, note: str | None) -> Value:
+def _ocr_value(value: Scalar, raw: str | None, state: State, prov: Provenance, cell: Cell, note: str | None) -> Value:
     conf = float(cell.confidence or 0.0)
     v = Value(value=value, raw=raw, state=state, provenance=prov, method=Method.OCR, confidence=round(conf, 4))
     if conf < OCR_REVIEW_BELOW:

@@ -72,7 +72,8 @@ def row_sum_relation(n_detail: int) -> Relation:
     def rel(values: Sequence[float | None]) -> bool | None:
         if len(values) != n_detail + 1 or any(v is None for v in values):
             return None
-        return abs(sum(values[:n_detail]) - values[n_detail]) < 1e-9  # type: ignore[arg-type]
+        nums = [v for v in values if v is not None]  # all of them, checked above
+        return abs(sum(nums[:n_detail]) - nums[n_detail]) < 1e-9
 
     rel.single_total = True  # type: ignore[attr-defined]  # lets _infer solve for one hole
     return rel
@@ -164,16 +165,17 @@ def _too_few(slots: list[Slot], n: int, label: str, relation: Relation | None) -
 
     # One run of digits for the whole row: "640020470".
     nonblank = [s for s in slots if s.parsed is not None and s.parsed.state is not State.BLANK]
-    if len(nonblank) == 1 and nonblank[0].parsed.state is State.NUMBER and nonblank[0].cell is not None:
-        digits = "".join(ch for ch in nonblank[0].cell.text if ch.isdigit())
+    s0 = nonblank[0] if len(nonblank) == 1 else None
+    if s0 is not None and s0.parsed is not None and s0.parsed.state is State.NUMBER and s0.cell is not None:
+        cell = s0.cell
+        digits = "".join(ch for ch in cell.text if ch.isdigit())
         if len(digits) >= n:
             ways = _split_run(digits, n, relation)
-            s0 = nonblank[0]
             if len(ways) == 1:
                 note = "digits of the row ran together; split by the row's relation"
-                return RowRead([Slot(Parsed(State.NUMBER, v, s0.cell.text), s0.cell, s0.col, note) for v in ways[0]], label, [note])
+                return RowRead([Slot(Parsed(State.NUMBER, v, cell.text), cell, s0.col, note) for v in ways[0]], label, [note])
             note = f"digits of the row ran together; {len(ways)} readings fit the relation"
-            return RowRead([Slot(None, s0.cell, s0.col, note) for _ in range(n)], label, [note])
+            return RowRead([Slot(None, cell, s0.col, note) for _ in range(n)], label, [note])
 
     # Cells dropped: try every place the missing cells could have been.
     missing = n - len(slots)
@@ -208,10 +210,11 @@ def _infer(vec: list[Slot | None], relation: Relation | None, note: str) -> list
         return out
     h = holes[0]
     total_idx = len(vec) - 1
+    known = {i: v for i, v in enumerate(nums) if v is not None}  # every position but h
     if h == total_idx:
-        value = sum(nums[:-1])  # type: ignore[arg-type]
+        value = sum(known.values())
     else:
-        value = nums[-1] - sum(v for i, v in enumerate(nums[:-1]) if i != h)  # type: ignore[operator]
+        value = known[total_idx] - sum(v for i, v in known.items() if i != total_idx)
     if value < 0:
         return out
     value = int(value) if float(value).is_integer() else value

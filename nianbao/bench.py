@@ -17,10 +17,11 @@ from rich.console import Console
 from rich.table import Table
 
 from .bundled import GOLD, SEEDS
+from .eval.layout import ReportLayout
 from .pipeline import extract_file
 
 
-def seed_layouts() -> list[tuple[str, Path, object]]:
+def seed_layouts() -> list[tuple[str, Path, ReportLayout]]:
     """(name, seed text file, layout) of each table-bearing seed, tables rebuilt from its gold."""
     from .eval.render import layout_from_document
     from .extract.load import load
@@ -44,15 +45,15 @@ def _fixtures(folder: Path, formats: list[str]) -> dict[str, list[Path]]:
             out["txt"].append(seed)
         if "html" in out:
             p = folder / f"{name}.html"
-            p.write_bytes(render_html(layout))  # type: ignore[arg-type]
+            p.write_bytes(render_html(layout))
             out["html"].append(p)
         if "docx" in out:
             p = folder / f"{name}.docx"
-            render_docx(layout, p)  # type: ignore[arg-type]
+            render_docx(layout, p)
             out["docx"].append(p)
         if "pdf" in out:
             p = folder / f"{name}.pdf"
-            render_pdf(layout, p)  # type: ignore[arg-type]
+            render_pdf(layout, p)
             out["pdf"].append(p)
     return out
 

@@ -47,6 +47,7 @@ def run_ocr_bench(args: argparse.Namespace) -> int:
                 continue
             for png in table_images(block, dpi=150):
                 img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+                assert img is not None, "the renderer wrote a PNG OpenCV cannot read"
                 t = time.perf_counter()
                 result = read_tables(img, name="bench", engine=engine)
                 timings[block.kind].append(time.perf_counter() - t)

@@ -101,10 +101,10 @@ def narrative_agreement(report: Report, doc: Document) -> list[CheckResult]:
             out.append(CheckResult(name="narrative applications = t3.new.total", relation="s1.applications_received = t3.new.total", outcome=Outcome.NOT_ASSESSABLE, operands={"s1.applications_received": s1.value}, keys=["s1.applications_received", "t3.new.total"], note="t3.new.total is not a number"))
     text = unicodedata.normalize("NFKC", doc.text)
     m = _REVIEW_MENTION.search(text)
-    review = report.t4.review.total
+    review = report.get("t4.review.total")
     if m:
         stated = int(m.group(1))
-        if review.state is State.NUMBER:
+        if review.state is State.NUMBER and isinstance(review.value, (int, float)):
             outcome = Outcome.PASSED if stated == review.value else Outcome.FAILED
             out.append(CheckResult(name="narrative 行政复议 count = t4.review.total", relation="narrative 行政复议 N件 = t4.review.total", outcome=outcome, left=stated, right=float(review.value), operands={"narrative": m.group(0), "t4.review.total": review.value}, keys=["t4.review.total"]))
         else:

@@ -28,7 +28,7 @@ def _extract(args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out)
     try:
-        limits = Limits.from_env(**dict(_limit_option(o) for o in args.limit))
+        limits = Limits.from_env(None, **dict(_limit_option(o) for o in args.limit))
     except ValueError as exc:
         console.print(f"[red]{escape(str(exc))}[/red]")
         return 2

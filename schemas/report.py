@@ -23,7 +23,7 @@ from .template import (
 )
 from .value import Value
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION: Literal["1"] = "1"
 _STRICT = ConfigDict(extra="forbid", validate_assignment=True)
 
 

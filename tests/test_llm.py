@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GOLD, SEEDS, gold
-from llm_server import Reply, ScriptedServer, source_of, task_of
 
 from nianbao.extract.llm.config import LLMConfig
 from nianbao.extract.llm.ground import squash
 from nianbao.llm_batch import run_batch
 from nianbao.schemas import Method
 from nianbao.schemas.template import T3_COLUMNS, T3_ROWS
+
+from .conftest import GOLD, SEEDS, gold
+from .llm_server import Reply, ScriptedServer, source_of, task_of
 
 SHREDDED = "001_6bf81d20b44f1e63"
 NARRATIVE = {"proactive_count": "s1.proactive_count", "applications_received": "s1.applications_received", "processing_fee_yuan": "s6.processing_fee_yuan", "npc_suggestions": "s6.npc_suggestions", "cppcc_proposals": "s6.cppcc_proposals"}
@@ -85,7 +86,7 @@ def config(server: ScriptedServer, tmp_path: Path, **kw: Any) -> LLMConfig:
     return LLMConfig(**base)
 
 
-def one(name: str, server: ScriptedServer, tmp_path: Path, **kw: Any):  # type: ignore[no-untyped-def]
+def one(name: str, server: ScriptedServer, tmp_path: Path, **kw: Any):
     path = SEEDS / f"{name}.txt"
     records, total = run_batch([(path, str(path))], config(server, tmp_path, **kw))
     return records[0], total
@@ -303,12 +304,13 @@ def test_vision_model_gives_a_second_opinion_on_ocr_tables_and_only_flags(tmp_pa
     """The table picture goes to the vision model; its readings flag cells, never fill them."""
     import cv2
     import numpy as np
-    from llm_server import images_of
 
     from nianbao.eval.render import layout_from_document, render_docx, with_table_pictures
     from nianbao.extract.load import load
     from nianbao.extract.ocr.grid import find_grids
     from nianbao.extract.ocr.image import gray
+
+    from .llm_server import images_of
 
     name = "000_25a82b73f95a5995"
     g = gold(name)["fields"]

@@ -14,9 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SEEDS
-from llm_server import Reply, ScriptedServer, source_of
-from test_llm import right_narrative
 
 from nianbao.extract.llm.config import LLMConfig
 from nianbao.extract.llm.ground import planted_instruction, supported
@@ -25,6 +22,10 @@ from nianbao.extract.llm.topics import topic
 from nianbao.llm_batch import run_batch
 from nianbao.pipeline import Record
 from nianbao.schemas import Method
+
+from .conftest import SEEDS
+from .llm_server import Reply, ScriptedServer, source_of
+from .test_llm import right_narrative
 
 QUIET = "003_d746fab4eb0be43f"  # the rules find no NPC suggestions or CPPCC proposals in it
 NPC, CPPCC = "s6.npc_suggestions", "s6.cppcc_proposals"

@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SEEDS
-from llm_server import Reply, ScriptedServer, completion
 
 from nianbao.extract.llm.answers import NARRATIVE_KEYS, RecheckAnswer
 from nianbao.extract.llm.client import CallFailed, LLMClient, Usage
 from nianbao.extract.llm.config import LLMConfig
 from nianbao.llm_batch import BatchUsage, run_batch
 from nianbao.pipeline import Record
+
+from .conftest import SEEDS
+from .llm_server import Reply, ScriptedServer, completion
 
 NARRATIVE_ONLY = "000_25a82b73f95a5995"  # its tables read cleanly: the plan is one narrative call
 ANSWER = json.dumps({name: {"value": None, "quote": ""} for name in NARRATIVE_KEYS})

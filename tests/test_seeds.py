@@ -69,8 +69,10 @@ def test_values_carry_provenance() -> None:
     record = extract_file(SEEDS / "000_25a82b73f95a5995.txt")
     text = (SEEDS / "000_25a82b73f95a5995.txt").read_text(encoding="utf-8")
     v = record.report.get("t3.new.total")
+    assert v.provenance.span is not None
     a, b = v.provenance.span
     assert text[a:b] == "11" and v.raw == "11" and v.method.value == "text-table"
     fee = record.report.get("t2.fees.amount")
+    assert fee.provenance.span is not None
     a, b = fee.provenance.span
     assert text[a:b] == "62.67886"

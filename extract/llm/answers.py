@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from ...schemas.template import T2_ROWS, T3_COLUMNS, T3_ROWS, T4_COLUMNS, T4_GROUPS
+from ...schemas.template import T2_ROWS, T3_COLUMNS, T3_ROWS, T4_COLUMNS, T4_GROUPS, TemplateId
 
 
 class Fact(BaseModel):
@@ -51,7 +51,7 @@ class RowAnswerBase(BaseModel):
     quote: str = Field(description="the row's text as it appears in the source, numbers included")
 
 
-def columns(kind: str, template: str) -> dict[str, list[str]]:
+def columns(kind: str, template: TemplateId) -> dict[str, list[str]]:
     """Row key → column keys, in the order the prompt asks for them."""
     if kind == "t3":
         return {r.key: [c for c, _ in T3_COLUMNS] for r in T3_ROWS[template]}
@@ -60,7 +60,7 @@ def columns(kind: str, template: str) -> dict[str, list[str]]:
     return {r.key: list(r.columns) for r in T2_ROWS[template]}
 
 
-def row_legend(kind: str, template: str) -> str:
+def row_legend(kind: str, template: TemplateId) -> str:
     if kind == "t3":
         return "\n".join(f"- {r.key}: {r.label}" for r in T3_ROWS[template])
     if kind == "t4":
@@ -69,7 +69,7 @@ def row_legend(kind: str, template: str) -> str:
 
 
 @cache
-def table_answer(kind: str, template: str) -> type[BaseModel]:
+def table_answer(kind: str, template: TemplateId) -> type[BaseModel]:
     """``{rows: [{row, values, quote}]}`` with row keys and value counts fixed by the template."""
     cols = columns(kind, template)
     row_key = Literal[tuple(cols)]  # type: ignore[valid-type]
@@ -83,7 +83,7 @@ def table_answer(kind: str, template: str) -> type[BaseModel]:
     row_model = create_model(
         f"{kind}_{template}_Row",
         __base__=RowAnswerBase,
-        row=(row_key, ...),
-        __validators__={"width": model_validator(mode="after")(check_width)},
+        row=(row_key, ...),  # type: ignore[arg-type]  # a Literal built at run time
+        __validators__={"width": model_validator(mode="after")(check_width)},  # type: ignore[dict-item]  # pydantic's decorator proxy
     )
     return create_model(f"{kind}_{template}_Answer", __config__=ConfigDict(extra="forbid"), rows=(list[row_model], ...))  # type: ignore[valid-type]

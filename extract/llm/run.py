@@ -81,7 +81,7 @@ def _doubtful(report: Report, kind: str, failing: set[str]) -> list[str]:
 _TITLES = {"t2": "主动公开政府信息情况", "t3": "收到和处理政府信息公开申请情况", "t4": "政府信息公开行政复议、行政诉讼情况"}
 
 
-def _vision_call(kind: str, template: str, table: Table, model: str, asks: tuple[str, ...]) -> Call:
+def _vision_call(kind: str, template: TemplateId, table: Table, model: str, asks: tuple[str, ...]) -> Call:
     import base64
 
     vp = prompts.load("vision_table")
@@ -96,7 +96,7 @@ def plan(doc: Document, layout: Layout, report: Report, failing: set[str], *, vi
     narrative = section_text(doc, layout, (1, 3, 6), tables=False) or doc.text[:MAX_SECTION_CHARS]
     p = prompts.load("narrative")
     calls.append(Call("narrative", p.messages(text=narrative), p.tag, NarrativeAnswer, narrative, asks=tuple(NARRATIVE_KEYS.values())))
-    template = report.template
+    template: TemplateId = report.template or "2021"  # read_report always sets one
     for kind, section in TABLE_SECTIONS.items():
         doubtful = _doubtful(report, kind, failing)
         if not doubtful or not layout.tables.get(kind):
@@ -120,7 +120,7 @@ def plan(doc: Document, layout: Layout, report: Report, failing: set[str], *, vi
     return calls
 
 
-def _meaning(key: str, template: str) -> str:
+def _meaning(key: str, template: TemplateId) -> str:
     parts = key.split(".")
     if parts[0] in ("t2", "t3", "t4"):
         row = ".".join(parts[1:-1])
@@ -152,7 +152,7 @@ async def run(client: LLMClient, doc: Document, report: Report, calls: list[Call
         if call.task == "narrative":
             readings = [(key, getattr(answer, name).value, getattr(answer, name).quote) for name, key in NARRATIVE_KEYS.items()]
         elif call.task == "vision_table":
-            cols = columns(call.kind, report.template)
+            cols = columns(call.kind, report.template or "2021")
             for row, (values, _) in _rows(answer).items():
                 for col, value in zip(cols[row], values):
                     second_opinion(report, f"{call.kind}.{row}.{col}", value)
@@ -168,7 +168,7 @@ async def run(client: LLMClient, doc: Document, report: Report, calls: list[Call
                     rows = _rows(answer)
                 except CallFailed as exc:
                     _note_failure(report, call, str(exc))
-            cols = columns(call.kind, report.template)
+            cols = columns(call.kind, report.template or "2021")
             readings = [(f"{call.kind}.{row}.{col}", value, quote) for row, (values, quote) in rows.items() for col, value in zip(cols[row], values)]
         planted = planted_instruction(call.source)
         filled += [key for key, value, quote in readings if merge(doc, report, key, value, quote, call.source, planted=planted)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -72,13 +72,13 @@ class RapidOcrEngine:
 
     def read(self, image: np.ndarray) -> list[OcrBox]:
         # RapidOCR keeps per-call switches as state, so every call names them all.
-        result = self._ocr(image, use_det=True, use_cls=False, use_rec=True)
+        result: Any = self._ocr(image, use_det=True, use_cls=False, use_rec=True)  # RapidOCROutput
         if result.boxes is None:
             return []
         return _boxes(result.boxes, result.txts, result.scores)
 
     def read_line(self, image: np.ndarray) -> OcrBox | None:
-        result = self._ocr(image, use_det=False, use_cls=False, use_rec=True)
+        result: Any = self._ocr(image, use_det=False, use_cls=False, use_rec=True)  # TextRecOutput
         if not result.txts or not result.txts[0].strip():
             return None
         h, w = image.shape[:2]
