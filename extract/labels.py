@@ -6,14 +6,28 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import opencc
+
 _DROP = re.compile(r"[\s\u3000\u00a0\"'“”‘’「」『』()（）\[\]【】《》<>〈〉、，,。.．:：;；!！?？·…_\-—–/／\\|*#]+")
 _ORDINAL = re.compile(r"^\s*(?:[（(]\s*([一二三四五六七八九十]+)\s*[)）]|([一二三四五六七八九十]+)\s*[、.．]|(\d+)\s*[、.．])")
 
 
+# Mirror sites inject pinyin after characters: 動(dòng)態(tài).
+_PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])\s*[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜ\u0300-\u036f ]{1,12}[)）]")
+# Traditional characters and Taiwan wording (資訊公開, 規範性檔案) to the mainland forms the
+# template uses: for matching only; values and provenance keep the text as written.
+_TO_MAINLAND = opencc.OpenCC("tw2sp")
+
+
+def mainland(text: str) -> str:
+    """Simplified, mainland-worded text without injected pinyin (its length may differ)."""
+    return _TO_MAINLAND.convert(_PINYIN.sub("", text))
+
+
 @lru_cache(maxsize=4096)
 def norm(text: str) -> str:
-    """Compare-ready form: NFKC (full-width → half-width), no spaces or punctuation."""
-    return _DROP.sub("", unicodedata.normalize("NFKC", text))
+    """Compare-ready form: mainland simplified, NFKC (full-width → half-width), no spaces or punctuation."""
+    return _DROP.sub("", unicodedata.normalize("NFKC", mainland(text)))
 
 
 def leading_ordinal(text: str) -> str | None:

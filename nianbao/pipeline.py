@@ -8,6 +8,7 @@ the batch goes on.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -67,10 +68,15 @@ def _why_missing(kind: str, layout: Layout, doc: Document) -> str:
     return f"table {_TABLE_NAMES[kind]} not found"
 
 
+# "…2024年度政府信息公开工作报告", "政府信息公开年度报告", titles broken over a line.
+_REPORT_TITLE = re.compile(r"信息公开[^。\n]{0,8}报告|政府信息公开条例")
+
+
 def _check_is_report(doc: Document, layout: Layout) -> None:
-    if layout.tables or len(layout.sections) >= 2:
+    """A page or fragment that carries one template table or section heading is a report (or part of one)."""
+    if layout.tables or layout.sections:
         return
-    if "信息公开" in doc.text and "年度报告" in doc.text:
+    if _REPORT_TITLE.search(doc.text):
         return
     raise ExtractionError("not a government information disclosure annual report (no template sections or tables found)")
 

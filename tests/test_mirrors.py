@@ -1,0 +1,59 @@
+"""Mirror sites and fragments: traditional characters, injected pinyin, pages without a title."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import opencc
+
+from nianbao.eval.score import values_equal
+from nianbao.pipeline import extract_file
+
+from .conftest import SEEDS, gold
+
+SEED = "000_25a82b73f95a5995"
+
+
+def _pinyin_after_some_characters(text: str) -> str:
+    """What hijacked mirrors do: 動(dòng)態(tài)."""
+    marks = {"動": "dòng", "態": "tài", "鎮": "zhèn", "請": "qǐng", "開": "kāi"}
+    return re.sub("|".join(marks), lambda m: f"{m.group(0)}({marks[m.group(0)]})", text)
+
+
+def test_a_traditional_mirror_with_pinyin_reads_like_its_original(tmp_path: Path) -> None:
+    text = (SEEDS / f"{SEED}.txt").read_text(encoding="utf-8")
+    mirror = _pinyin_after_some_characters(opencc.OpenCC("s2tw").convert(text))
+    assert "開" in mirror and "(kāi)" in mirror
+    path = tmp_path / "mirror.txt"
+    path.write_text(mirror, encoding="utf-8")
+    record = extract_file(path)
+    assert record.status == "ok", record.error
+    expected = {k: v for k, v in gold(SEED)["fields"].items() if k.startswith(("t2.", "t3.", "t4."))}
+    wrong = {k: (g, record.fields.get(k)) for k, g in expected.items() if not values_equal(g, record.fields.get(k))}
+    assert wrong == {}
+    # Matching is on mainland forms; the raw text stays what the mirror shows.
+    label_cell = record.report.get("t3.new.total")
+    assert label_cell.raw == "11"
+
+
+def test_a_fragment_with_one_template_heading_is_read_not_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "fragment.txt"
+    path.write_text("是否打开信息无障碍浏览\n一、总体情况\n2021年，我委认真贯彻落实政务公开工作要求。\n", encoding="utf-8")
+    record = extract_file(path)
+    assert record.status == "ok", record.error
+    assert "t3.new.total" in record.review  # what the fragment lacks is flagged, not invented
+    assert record.fields["t3.new.total"] is None
+
+
+def test_a_title_without_the_word_annual_report_is_a_report(tmp_path: Path) -> None:
+    path = tmp_path / "title.txt"
+    path.write_text("武汉市公安局2024年度政府信息公开工作报告\n现将年度工作情况报告如下。\n", encoding="utf-8")
+    assert extract_file(path).status == "ok"
+
+
+def test_a_page_that_is_not_a_report_is_still_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("会议纪要\n今天讨论了食堂菜单。\n", encoding="utf-8")
+    record = extract_file(path)
+    assert record.status == "error" and record.error_stage == "locate"
