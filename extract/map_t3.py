@@ -78,6 +78,11 @@ def align(specs: tuple[RowSpec, ...], rows: list[_Row]) -> dict[int, _Row]:
     return out
 
 
+def _cut_off(doc: Document, row: _Row) -> bool:
+    """The row is the last thing in the document: the excerpt may end inside it."""
+    return bool(doc.blocks) and doc.blocks[-1] is row.table and row.index == len(row.table.rows) - 1
+
+
 def map_t3(doc: Document, tables: list[Table], template: TemplateId, report: Report, why_missing: str) -> None:
     specs = T3_ROWS[template]
     matched = align(specs, _rows(tables)) if tables else {}
@@ -89,5 +94,11 @@ def map_t3(doc: Document, tables: list[Table], template: TemplateId, report: Rep
                 report.set(f"t3.{spec.key}.{col}", missing(doc, reason))
             continue
         read = read_row(row.cells, len(T3_COLUMNS), relation=_RELATION)
+        if _cut_off(doc, row) and any(slot.parsed is None or slot.inferred or slot.note for slot in read.slots):
+            # The text ends inside this row (a page excerpt): what follows the cut is unknown,
+            # so nothing of the row is read, however its visible cells would fit.
+            for col, _ in T3_COLUMNS:
+                report.set(f"t3.{spec.key}.{col}", missing(doc, f"row '{spec.label}' is cut off where the text ends"))
+            continue
         for (col, _), slot in zip(T3_COLUMNS, read.slots):
             report.set(f"t3.{spec.key}.{col}", slot_value(doc, slot, row.table, row.index))

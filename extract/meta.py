@@ -33,8 +33,28 @@ def _text_value(doc: Document, p: Paragraph, value: str | int, raw: str, start: 
 def _clean_agency(s: str) -> str:
     s = unicodedata.normalize("NFKC", s)
     s = re.sub(r"\s+", "", s)
-    s = re.sub(r"^(?:关于|印发)", "", s)
+    s = _FLIPBOOK.sub("", s)
+    s = re.sub(r"^(?:关于|印发|标题[:：])", "", s)
     return s.strip("：:，,。 ")
+
+
+# Flipbook viewers prefix page texts with "Page 8 -".
+_FLIPBOOK = re.compile(r"^Page\d+[-–—:]?", re.I)
+# Hijacked mirrors put gambling spam where the name was: no agency is named in Latin letters.
+_SPAM = re.compile(r"[A-Za-z]{2,}|体育|官网|娱乐|棋牌|彩票|博彩|投注|赌|平台|客户端|网站")
+
+
+def _spam_checked(v: Value) -> Value:
+    """An agency name with spam in it is no name: null and a flag, never the spam."""
+    if v.state is State.TEXT and isinstance(v.value, str) and _SPAM.search(v.value):
+        out = missing_value(v)
+        out.flag(f"agency name replaced by spam in this copy ({v.raw!r}); check another copy", 0.0)
+        return out
+    return v
+
+
+def missing_value(v: Value) -> Value:
+    return Value(state=State.NOT_FOUND, raw=v.raw, provenance=v.provenance, method=v.method, confidence=0.0)
 
 
 def agency_and_year(doc: Document) -> tuple[Value, Value]:
@@ -84,7 +104,7 @@ def agency_and_year(doc: Document) -> tuple[Value, Value]:
             p = next(p for p in paras if str(y) in p.text)
             year = _text_value(doc, p, y, str(y), p.text.index(str(y)), State.NUMBER)
             year.flag("year guessed from the most frequent year in the text", 0.4)
-    return agency or missing(doc, "agency not found"), year or missing(doc, "year not found")
+    return _spam_checked(agency) if agency else missing(doc, "agency not found"), year or missing(doc, "year not found")
 
 
 def _cell_with(tables: list[Table], word: str) -> Cell | None:

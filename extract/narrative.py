@@ -56,9 +56,12 @@ def _value(doc: Document, txt: _Text, m: re.Match, value: int | float, confidenc
 
 
 def _not_stated(doc: Document) -> Value:
-    # The template asks for these facts but many reports do not state them; null
-    # here is an answer, not a failure, so it is not flagged.
-    return Value(state=State.NOT_FOUND, provenance=provenance(doc, None), method=Method.REGEX, confidence=0.6)
+    # Many reports do not state these facts, but just as many state them in words the
+    # patterns do not read (一件, 四十余条, a count in another section).  A null the rules
+    # cannot vouch for is cheap to check and costly to trust, so it is flagged.
+    v = Value(state=State.NOT_FOUND, provenance=provenance(doc, None), method=Method.REGEX, confidence=0.6)
+    v.flag("not found in a form the rules read; check whether the text states it")
+    return v
 
 
 def _num(s: str) -> int | float:
@@ -129,7 +132,7 @@ def proactive_count(doc: Document, layout: Layout, year: int | None) -> Value:
     """The headline count of proactively disclosed items in section 一, by a scored reading."""
     txt = _Text.of(layout.section_text(doc, 1))
     text = txt.text
-    best: tuple[int, re.Match] | None = None
+    scored: list[tuple[int, re.Match[str]]] = []
     year_words = ("全年", "本年", "年度", "今年") + ((f"{year}年", f"{year} 年") if year else ())
     for m in _COUNT.finditer(text):
         clause_start = max((b.end() for b in _CLAUSE_BREAK.finditer(text, 0, m.start())), default=0)
@@ -145,12 +148,21 @@ def proactive_count(doc: Document, layout: Layout, year: int | None) -> Value:
         score += 2 if scoped else 0
         score -= 3 if re.search(r"总计|累计|截至|截止", clause) else 0
         score -= 2 if ("其中" in clause and not scoped) else 0
-        if best is None or score > best[0]:
-            best = (score, m)
-    if best is None or best[0] < 3:
+        scored.append((score, m))
+    if not scored or max(s for s, _ in scored) < 3:
         return _not_stated(doc)
+    best = max(scored, key=lambda sm: sm[0])
     v = _value(doc, txt, best[1], _num(best[1].group(1)), confidence=0.7)
+    rivals = {_num(m.group(1)) for s, m in scored if s == best[0]} - {v.value}
+    if best[0] < _PROACTIVE_SURE:
+        v.flag("the count's sentence does not say it is this year's proactive disclosure total", 0.5)
+    elif rivals:
+        v.flag(f"other counts read as likely: {', '.join(f'{r:g}' for r in sorted(rivals))}", 0.5)
     return v
+
+
+# A candidate in a sentence saying 主动公开 and scoped to the year (全年, 本年, 2023年) scores 7.
+_PROACTIVE_SURE = 7
 
 
 def narrative_facts(doc: Document, layout: Layout, year: int | None) -> dict[str, Value]:

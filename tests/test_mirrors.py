@@ -57,3 +57,33 @@ def test_a_page_that_is_not_a_report_is_still_rejected(tmp_path: Path) -> None:
     path.write_text("会议纪要\n今天讨论了食堂菜单。\n", encoding="utf-8")
     record = extract_file(path)
     assert record.status == "error" and record.error_stage == "locate"
+
+
+def test_a_row_cut_off_where_the_text_ends_gives_no_values(tmp_path: Path) -> None:
+    text = (SEEDS / f"{SEED}.txt").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    k = next(i for i, line in enumerate(lines) if "属于四类过程性信息" in line)
+    cells = lines[k].split("\t")
+    path = tmp_path / "cut.txt"
+    path.write_text("\n".join([*lines[:k], "\t".join(cells[:-1])]), encoding="utf-8")  # the 总计 cell is lost
+    record = extract_file(path)
+    assert record.status == "ok", record.error
+    for col in ("natural_person", "total"):
+        key = f"t3.denied.process_info.{col}"
+        assert record.fields[key] is None and "cut off" in record.review[key]
+    assert record.fields["t3.denied.internal_affairs.total"] == gold(SEED)["fields"]["t3.denied.internal_affairs.total"]
+
+
+def test_spam_in_place_of_the_agency_gives_no_name(tmp_path: Path) -> None:
+    path = tmp_path / "spam.txt"
+    path.write_text("必威体育app官网:教育局2023年政府信息公开工作年度报告\n一、总体情况\n本年度主动公开信息12条。\n", encoding="utf-8")
+    record = extract_file(path)
+    assert record.fields["meta.agency"] is None
+    assert "spam" in record.review["meta.agency"]
+    assert record.fields["meta.year"] == 2023
+
+
+def test_a_flipbook_page_prefix_is_not_part_of_the_name(tmp_path: Path) -> None:
+    path = tmp_path / "flip.txt"
+    path.write_text("Page 8 - 威海市文登区信访局2022年政府信息公开工作年度报告\n一、总体情况\n", encoding="utf-8")
+    assert extract_file(path).fields["meta.agency"] == "威海市文登区信访局"
