@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..document import Cell, Document, Image, Location, Paragraph, Table
 from ..encoding import decode
+from .cellstream import regroup
 
 _IMAGE = re.compile(r"^\s*(?:\[image:\s*(?P<a>[^\]]*)\]|!\[(?P<b>[^\]]*)\]\([^)]*\))\s*$")
 _NOISE = re.compile(r"\[bookmark:[^\]]*\]|\*\*")
@@ -109,6 +110,7 @@ def parse_text(text: str, source: str, encoding: str | None = None) -> Document:
             contiguous = chars[-1] - chars[0] + 1 == len(chars)
             doc.blocks.append(Paragraph(text=clean, loc=loc, chars=None if contiguous else chars))
     flush_table()
+    doc.blocks = regroup(doc.blocks)
     return doc.finish()
 
 
