@@ -87,3 +87,30 @@ def test_a_flipbook_page_prefix_is_not_part_of_the_name(tmp_path: Path) -> None:
     path = tmp_path / "flip.txt"
     path.write_text("Page 8 - 威海市文登区信访局2022年政府信息公开工作年度报告\n一、总体情况\n", encoding="utf-8")
     assert extract_file(path).fields["meta.agency"] == "威海市文登区信访局"
+
+
+def _one_cell_per_line(text: str, *, empty: str = "|") -> str:
+    """What copying a web table as text often gives: every cell on its own line, blank lines between."""
+    out = []
+    for line in text.splitlines():
+        if "\t" not in line:
+            out.append(line)
+            continue
+        cells = [c.strip() for c in line.split("\t")]
+        while cells and not cells[0]:
+            cells.pop(0)  # the indentation of grouped rows
+        out += [c if c else empty for c in cells]
+    return "\n\n".join(out) + "\n"
+
+
+def test_tables_with_one_cell_per_line_read_like_their_rows(tmp_path: Path) -> None:
+    for name in ("000_25a82b73f95a5995", "003_d746fab4eb0be43f"):
+        path = tmp_path / f"{name}.txt"
+        path.write_text(_one_cell_per_line((SEEDS / f"{name}.txt").read_text(encoding="utf-8")), encoding="utf-8")
+        record = extract_file(path)
+        assert record.status == "ok", record.error
+        expected = {k: v for k, v in gold(name)["fields"].items() if k.startswith(("t2.", "t3.", "t4."))}
+        wrong = {k: (g, record.fields.get(k)) for k, g in expected.items() if not values_equal(g, record.fields.get(k))}
+        silent = {k: w for k, w in wrong.items() if k not in record.review}
+        assert silent == {}, name
+        assert len(wrong) <= len(expected) // 20, (name, wrong)

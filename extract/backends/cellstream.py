@@ -25,20 +25,46 @@ _NEW_HEADER_LINES = 5
 _EMPTY_CELL = re.compile(r"^[|｜\s]*$")
 
 
+_TOKEN = re.compile(r"\S+")
+
+
+def _tokens(p: Paragraph) -> list[tuple[int, str]]:
+    """A line of several values separated by spaces ("0 0 0 … 0"): each value with its offset."""
+    found = [(m.start(), m.group()) for m in _TOKEN.finditer(p.text)]
+    if len(found) > 1 and all(parse_cell(t) is not None and parse_cell(t, decimal=True) is not None for _, t in found):
+        return found
+    return []
+
+
 def _is_value(p: Paragraph) -> bool:
     if _EMPTY_CELL.match(p.text):
         return True
-    parsed = parse_cell(p.text)
-    return parsed is not None
+    return parse_cell(p.text) is not None or bool(_tokens(p))
 
 
 def _is_label(p: Paragraph) -> bool:
     return len(p.text) <= _LABEL_MAX_CHARS and not _SENTENCE_END.search(p.text)
 
 
-def _cell(p: Paragraph) -> Cell:
-    text = "" if _EMPTY_CELL.match(p.text) else p.text
-    return Cell(text=text, loc=Location(page=p.loc.page, bbox=p.loc.bbox, span=p.loc.span, xpath=p.loc.xpath))
+def _cells(p: Paragraph) -> list[Cell]:
+    """The line's cell, or one cell per value when a line holds several."""
+    if _EMPTY_CELL.match(p.text):
+        return [Cell(text="", loc=Location(page=p.loc.page, bbox=p.loc.bbox, span=p.loc.span, xpath=p.loc.xpath))]
+    tokens = _tokens(p)
+    if not tokens:
+        return [Cell(text=p.text, loc=Location(page=p.loc.page, bbox=p.loc.bbox, span=p.loc.span, xpath=p.loc.xpath))]
+    out = []
+    for start, token in tokens:
+        a, b = p.source_offset(start), p.source_offset(start + len(token) - 1)
+        span = (a, b + 1) if a is not None and b is not None else None
+        out.append(Cell(text=token, loc=Location(page=p.loc.page, bbox=p.loc.bbox, span=span, xpath=p.loc.xpath)))
+    return out
+
+
+def _n_values(p: Paragraph) -> int:
+    if _EMPTY_CELL.match(p.text):
+        return 0
+    return len(_tokens(p)) or 1
 
 
 def _table(lines: list[Paragraph]) -> Table | None:
@@ -51,14 +77,15 @@ def _table(lines: list[Paragraph]) -> Table | None:
             values.append(p)
             continue
         if values:
-            rows.append([_cell(x) for x in (*labels, *values)])
+            rows.append([c for x in (*labels, *values) for c in _cells(x)])
             labels, values = [], []
         labels.append(p)
     if labels or values:
-        rows.append([_cell(x) for x in (*labels, *values)])
-    n_values = sum(1 for p in lines if _is_value(p) and not _EMPTY_CELL.match(p.text))
-    with_values = sum(1 for r in rows if any(c.text and parse_cell(c.text) is not None for c in r))
-    if n_values < _MIN_VALUES or with_values < _MIN_ROWS:
+        rows.append([c for x in (*labels, *values) for c in _cells(x)])
+    n_values = sum(_n_values(p) for p in lines if _is_value(p))
+    with_values = [sum(1 for c in r if c.text and parse_cell(c.text) is not None) for r in rows]
+    one_wide_row = max(with_values, default=0) >= _MIN_VALUES
+    if n_values < _MIN_VALUES or (sum(1 for n in with_values if n) < _MIN_ROWS and not one_wide_row):
         return None
     first, last = lines[0].loc, lines[-1].loc
     span = (first.span[0], last.span[1]) if first.span and last.span else None
@@ -66,22 +93,35 @@ def _table(lines: list[Paragraph]) -> Table | None:
 
 
 def _split(run: list[Paragraph]) -> list[list[Paragraph]]:
-    """Cut a stretch where a long run of label lines follows values: a new table's header."""
+    """Cut a stretch where a long run of label lines follows values: a new table's header.
+
+    Empty-cell lines (``|``) are fillers in headers as much as in rows, so they neither
+    count as values nor break a run of labels.
+    """
     parts: list[list[Paragraph]] = [[]]
     seen_values = False
-    k = 0
-    while k < len(run):
-        j = k
-        while j < len(run) and not _is_value(run[j]):
-            j += 1
-        if seen_values and j - k >= _NEW_HEADER_LINES:
-            parts.append([])
-        parts[-1] += run[k:j]
-        if j < len(run):
-            parts[-1].append(run[j])
-            seen_values = True
-            j += 1
-        k = j
+    labels = 0
+    for p in run:
+        if _EMPTY_CELL.match(p.text):
+            parts[-1].append(p)
+            continue
+        if _is_value(p):
+            seen_values, labels = True, 0
+            parts[-1].append(p)
+            continue
+        labels += 1
+        if seen_values and labels == _NEW_HEADER_LINES:
+            # The header started _NEW_HEADER_LINES - 1 label lines ago (and its fillers).
+            k = len(parts[-1])
+            seen = 0
+            while k > 0 and seen < _NEW_HEADER_LINES - 1:
+                k -= 1
+                if not _EMPTY_CELL.match(parts[-1][k].text):
+                    seen += 1
+            parts.append(parts[-1][k:])
+            del parts[-2][k:]
+            seen_values = False
+        parts[-1].append(p)
     return [p for p in parts if p]
 
 
