@@ -23,9 +23,15 @@ _MIN_ROWS = 2
 # So many label lines in a row after values start the header of a new table.
 _NEW_HEADER_LINES = 5
 _EMPTY_CELL = re.compile(r"^[|｜\s]*$")
+_FILLERS = " \t|｜"
 
 
-_TOKEN = re.compile(r"\S+")
+def _text(p: Paragraph) -> str:
+    """The cell's text without the pipes and padding that exports put around it."""
+    return p.text.strip(_FILLERS)
+
+
+_TOKEN = re.compile(r"[^\s|｜]+")
 
 
 def _tokens(p: Paragraph) -> list[tuple[int, str]]:
@@ -39,11 +45,11 @@ def _tokens(p: Paragraph) -> list[tuple[int, str]]:
 def _is_value(p: Paragraph) -> bool:
     if _EMPTY_CELL.match(p.text):
         return True
-    return parse_cell(p.text) is not None or bool(_tokens(p))
+    return parse_cell(_text(p)) is not None or bool(_tokens(p))
 
 
 def _is_label(p: Paragraph) -> bool:
-    return len(p.text) <= _LABEL_MAX_CHARS and not _SENTENCE_END.search(p.text)
+    return len(_text(p)) <= _LABEL_MAX_CHARS and not _SENTENCE_END.search(_text(p))
 
 
 def _cells(p: Paragraph) -> list[Cell]:
@@ -52,7 +58,7 @@ def _cells(p: Paragraph) -> list[Cell]:
         return [Cell(text="", loc=Location(page=p.loc.page, bbox=p.loc.bbox, span=p.loc.span, xpath=p.loc.xpath))]
     tokens = _tokens(p)
     if not tokens:
-        return [Cell(text=p.text, loc=Location(page=p.loc.page, bbox=p.loc.bbox, span=p.loc.span, xpath=p.loc.xpath))]
+        return [Cell(text=_text(p), loc=Location(page=p.loc.page, bbox=p.loc.bbox, span=p.loc.span, xpath=p.loc.xpath))]
     out = []
     for start, token in tokens:
         a, b = p.source_offset(start), p.source_offset(start + len(token) - 1)

@@ -16,7 +16,13 @@ _SEPARATOR = re.compile(r"^[\s|:\-—]*$")  # markdown |---| rules and "-----\t-
 
 
 def _is_table_line(line: str) -> bool:
-    return "\t" in line or line.count("|") >= 2
+    if "\t" in line:
+        return True
+    if line.count("|") < 2:
+        return False
+    # "规章 | |||": one cell and its fillers, a line of a cell-per-line export, not a row
+    # (a markdown row starts with its pipe).
+    return line.lstrip().startswith("|") or sum(1 for part in line.split("|") if part.strip()) >= 2
 
 
 def _cells(line: str, start: int) -> list[Cell]:
