@@ -14,8 +14,8 @@ from .fill import missing, provenance, text_value
 from .labels import norm
 from .locate import Layout
 
-_TITLE = re.compile(r"^(?P<agency>.*?)\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?:政府)?信息公开(?:工作)?年度?报告")
-_ORG = r"[\u4e00-\u9fff（）()]{2,30}?(?:委员会|管理局|局|委|办公室|人民政府|政府|中心|厅|院|署|部|办|所|站|队|会)"
+_TITLE = re.compile(r"^(?P<agency>.*?)\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?:政府)?信息公开(?:工作)?(?:年度)?报告")
+_ORG = r"[\u4e00-\u9fff（）()]{2,30}?(?:委员会|管理局|局|委|办公室|人民政府|政府|中心|厅|院|署|部|办|所|站|队|会|街道办事处|镇|乡|街道)"
 _AGENCY_FALLBACKS = (
     re.compile(rf"可与(?P<a>{_ORG})(?:办公室)?联系"),
     re.compile(rf"现(?:公布|发布)(?P<a>{_ORG})\s*(?:19|20)\d{{2}}\s*年"),
@@ -23,7 +23,7 @@ _AGENCY_FALLBACKS = (
 )
 _PERIOD = re.compile(r"(?:统计|数据)(?:时限|期限|时间|区间)?[^。]{0,12}?自?\s*((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_ORG_END = re.compile(r"(?:委员会|局|委|办公室|政府|中心|厅|院|署|部|办|所|站|队|会)$")
+_ORG_END = re.compile(r"(?:委员会|局|委|办公室|政府|中心|厅|院|署|部|办|所|站|队|会|镇|乡|街道|办事处|处)$")
 
 
 def _text_value(doc: Document, p: Paragraph, value: str | int, raw: str, start: int, state: State = State.TEXT) -> Value:
@@ -72,6 +72,9 @@ def agency_and_year(doc: Document) -> tuple[Value, Value]:
         elif k > 0 and _ORG_END.search(_clean_agency(paras[k - 1].text)) and len(paras[k - 1].text) <= 40:
             prev = paras[k - 1]  # title split over two lines: agency, then "2020 年…报告"
             agency = _text_value(doc, prev, _clean_agency(prev.text), prev.text.strip(), 0)
+        elif k + 1 < len(paras) and _ORG_END.search(_clean_agency(paras[k + 1].text)) and len(paras[k + 1].text) <= 40:
+            nxt = paras[k + 1]  # "2022年政府信息公开工作年度报告" over the agency's name
+            agency = _text_value(doc, nxt, _clean_agency(nxt.text), nxt.text.strip(), 0)
         break
     if agency is None:
         # Search the joined text: PDF lines wrap in the middle of names.

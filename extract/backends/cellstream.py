@@ -141,8 +141,13 @@ def regroup(blocks: list[Block]) -> list[Block]:
             table = _table(part)
             if table is None:
                 out.extend(part)
-            else:
-                out.append(table)
+                continue
+            # The lines before the first value are a title, a section heading or the
+            # table's header: they stay readable as text too (meta, sections), and in
+            # the table they are its header.
+            lead = next((k for k, p in enumerate(part) if _is_value(p)), len(part))
+            out.extend(p for p in part[:lead] if not _EMPTY_CELL.match(p.text))
+            out.append(table)
         run.clear()
 
     for block in blocks:
