@@ -20,7 +20,16 @@ def classify(table: Table) -> str | None:
     text = norm(table.text())
     scores = {kind: sum(1 for w in words if w in text) for kind, words in TABLE_MARKERS.items()}
     kind, best = max(scores.items(), key=lambda kv: kv[1])
-    return kind if best >= 2 else None
+    if best >= 2:
+        return kind
+    # A fragment of a table (the last row of 表三 at the top of a page) carries one marker.
+    if best == 1 and len(table.rows) <= _FRAGMENT_ROWS and sum(1 for n in scores.values() if n) == 1:
+        return kind
+    return None
+
+
+# A table this short may be the part of one that a page or excerpt cut off.
+_FRAGMENT_ROWS = 3
 
 
 def has_header(table: Table) -> bool:

@@ -114,3 +114,22 @@ def test_tables_with_one_cell_per_line_read_like_their_rows(tmp_path: Path) -> N
         silent = {k: w for k, w in wrong.items() if k not in record.review}
         assert silent == {}, name
         assert len(wrong) <= len(expected) // 20, (name, wrong)
+
+
+def test_a_page_starting_with_the_last_row_of_table_three_reads_that_row(tmp_path: Path) -> None:
+    """A flipbook page: the rest of 表三 was on the page before; the row is on one line."""
+    path = tmp_path / "page9.txt"
+    path.write_text(
+        "Page 9 - 2020年报_审计局\n\n四、结转下年度继续办理 2 0 0 0 1 0 3\n\n"
+        "四、政府信息公开行政复议、行政诉讼情况\n\n五、存在的主要问题及改进情况\n\n我局政务公开工作取得了一些成绩。\n",
+        encoding="utf-8",
+    )
+    record = extract_file(path)
+    assert record.status == "ok", record.error
+    row = {c: record.fields[f"t3.carried_forward.{c}"] for c in ("natural_person", "commercial", "research", "nonprofit", "legal_services", "other_org", "total")}
+    assert row == {"natural_person": 2, "commercial": 0, "research": 0, "nonprofit": 0, "legal_services": 1, "other_org": 0, "total": 3}
+    assert record.fields["t3.new.total"] is None and "t3.new.total" in record.review
+    v = record.report.get("t3.carried_forward.total")
+    assert v.provenance is not None and v.provenance.span is not None
+    a, b = v.provenance.span
+    assert path.read_text(encoding="utf-8")[a:b] == "3"

@@ -42,10 +42,18 @@ def _tokens(p: Paragraph) -> list[tuple[int, str]]:
     return []
 
 
+_ROW_LINE = re.compile(r"^(?P<label>.*[\u4e00-\u9fff）)])\s+(?P<values>(?:[\d.,]+\s+){2,}[\d.,]+)\s*$")
+
+
+def _row_line(p: Paragraph) -> re.Match[str] | None:
+    """A whole row on one line: "四、结转下年度继续办理 0 0 0 0 0 0 0"."""
+    return _ROW_LINE.match(_text(p))
+
+
 def _is_value(p: Paragraph) -> bool:
     if _EMPTY_CELL.match(p.text):
         return True
-    return parse_cell(_text(p)) is not None or bool(_tokens(p))
+    return parse_cell(_text(p)) is not None or bool(_tokens(p)) or _row_line(p) is not None
 
 
 def _is_label(p: Paragraph) -> bool:
@@ -57,6 +65,12 @@ def _cells(p: Paragraph) -> list[Cell]:
     if _EMPTY_CELL.match(p.text):
         return [Cell(text="", loc=Location(page=p.loc.page, bbox=p.loc.bbox, span=p.loc.span, xpath=p.loc.xpath))]
     tokens = _tokens(p)
+    row = _row_line(p) if not tokens else None
+    if row is not None:
+        shift = len(p.text) - len(p.text.lstrip(_FILLERS))
+        label = _place(p, shift + row.start("label"), row.group("label"))
+        values = [_place(p, shift + row.start("values") + m.start(), m.group()) for m in _TOKEN.finditer(row.group("values"))]
+        return [label, *values]
     if not tokens:
         return [Cell(text=_text(p), loc=Location(page=p.loc.page, bbox=p.loc.bbox, span=p.loc.span, xpath=p.loc.xpath))]
     out = []
@@ -67,7 +81,16 @@ def _cells(p: Paragraph) -> list[Cell]:
     return out
 
 
+def _place(p: Paragraph, start: int, text: str) -> Cell:
+    """A cell for ``text`` found at ``start`` in the line, with its own source span."""
+    a, b = p.source_offset(start), p.source_offset(start + len(text) - 1)
+    span = (a, b + 1) if a is not None and b is not None else p.loc.span
+    return Cell(text=text, loc=Location(page=p.loc.page, bbox=p.loc.bbox, span=span, xpath=p.loc.xpath))
+
+
 def _n_values(p: Paragraph) -> int:
+    if (row := _row_line(p)) is not None:
+        return len(row.group("values").split())
     if _EMPTY_CELL.match(p.text):
         return 0
     return len(_tokens(p)) or 1
@@ -137,10 +160,14 @@ def regroup(blocks: list[Block]) -> list[Block]:
     run: list[Paragraph] = []
 
     def flush() -> None:
-        for part in _split(run):
+        for whole in _split(run):
+            # Label lines after the last value are what follows the table (a heading, a
+            # line of prose), not part of it.
+            end = max((k + 1 for k, p in enumerate(whole) if _is_value(p) and not _EMPTY_CELL.match(p.text)), default=len(whole))
+            part, tail = whole[:end], whole[end:]
             table = _table(part)
             if table is None:
-                out.extend(part)
+                out.extend(whole)
                 continue
             # The lines before the first value are a title, a section heading or the
             # table's header: they stay readable as text too (meta, sections), and in
@@ -148,6 +175,7 @@ def regroup(blocks: list[Block]) -> list[Block]:
             lead = next((k for k, p in enumerate(part) if _is_value(p)), len(part))
             out.extend(p for p in part[:lead] if not _EMPTY_CELL.match(p.text))
             out.append(table)
+            out.extend(p for p in tail if not _EMPTY_CELL.match(p.text))
         run.clear()
 
     for block in blocks:
