@@ -10,6 +10,7 @@ knows nothing of the template: a stretch is a table when it is dense with value 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..document import Block, Cell, Location, Paragraph, Table
 from ..numbers import parse_cell
@@ -51,9 +52,16 @@ def _row_line(p: Paragraph) -> re.Match[str] | None:
 
 
 def _is_value(p: Paragraph) -> bool:
-    if _EMPTY_CELL.match(p.text):
+    return _value_text(p.text)
+
+
+@lru_cache(maxsize=16384)
+def _value_text(text: str) -> bool:
+    """Whether a line is a value cell (or empty-cell filler, or a row of values); asked often per line."""
+    if _EMPTY_CELL.match(text):
         return True
-    return parse_cell(_text(p)) is not None or bool(_tokens(p)) or _row_line(p) is not None
+    line = Paragraph(text=text)
+    return parse_cell(_text(line)) is not None or bool(_tokens(line)) or _row_line(line) is not None
 
 
 def _is_label(p: Paragraph) -> bool:
