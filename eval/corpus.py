@@ -23,9 +23,12 @@ from .layout import Picture, ReportLayout
 from .render import layout_from_document, render_docx, render_html, render_pdf, render_text, with_table_pictures
 
 TEXT_FORMATS = ("html", "gbk.html", "docx", "pdf", "txt", "md")
+# Text as crawlers and copy-paste give it: one cell per line, a row per line of space-separated cells.
+SCRAPED_FORMATS = ("cells.txt", "rows.txt")
 # Tables as screenshots inside a document (the Wendeng case), and whole scans.
 IMAGE_FORMATS = ("img.html", "img.docx", "img.pdf", "scan.pdf", "scan.tif")
 FORMATS = TEXT_FORMATS + IMAGE_FORMATS
+ALL_FORMATS = FORMATS + SCRAPED_FORMATS
 
 # Relations a generated report may break, one per broken report: a row's 总计, a
 # column's 总计 and table 四's 总计.  The toolkit must flag each, never repair it.
@@ -145,6 +148,9 @@ def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ..
                     clean = Path(tmp) / "clean.pdf"
                     render_pdf(layout, clean)
                     (scanned_pdf if fmt == "scan.pdf" else scanned_tiff)(clean, path, rng)
+            elif fmt in SCRAPED_FORMATS:
+                style = "cells" if fmt == "cells.txt" else "rowline"
+                path.write_text(render_text(layout, style=style, seed=rng.randrange(1 << 30)), encoding="utf-8")
             elif fmt in ("txt", "md"):
                 path.write_text(render_text(layout, style="tsv" if fmt == "txt" else "markdown", seed=rng.randrange(1 << 30)), encoding="utf-8")
             written.append(path)

@@ -223,6 +223,18 @@ def render_text(layout: ReportLayout, *, style: str = "tsv", seed: int = 0) -> s
         grid = [[""] * block.n_cols for _ in block.rows]
         for r, c, cell in placed(block):
             grid[r][c] = _spaced(cell.text, rng)
+        if style == "cells":
+            # Web tables copied as text: every cell on its own line, blank lines between,
+            # a lone "|" for an empty cell, cells padded with spaces.
+            for row in grid:
+                for cell in row:
+                    lines += [f"{' ' * rng.randrange(3)}{cell}{' ' * rng.randrange(3)}" if cell else "|", ""]
+            continue
+        if style == "rowline":
+            # Each row on one line, its cells separated by spaces (empty cells vanish).
+            lines += [" ".join(c for c in row if c) for row in grid]
+            lines.append("")
+            continue
         if style == "markdown":
             lines.append("| " + " | ".join(grid[0]) + " |")
             lines.append("|" + "---|" * block.n_cols)

@@ -43,7 +43,7 @@ def _tokens(p: Paragraph) -> list[tuple[int, str]]:
     return []
 
 
-_ROW_LINE = re.compile(r"^(?P<label>.*[\u4e00-\u9fff）)])\s+(?P<values>(?:[\d.,]+\s+){2,}[\d.,]+)\s*$")
+_ROW_LINE = re.compile(r"^(?P<label>.*[\u4e00-\u9fff）)])\s+(?P<values>(?:[\d.,/—-]+\s+)*[\d.,]+|(?:[\d.,/—-]+\s+)+[/—-])\s*$")
 
 
 def _row_line(p: Paragraph) -> re.Match[str] | None:
@@ -110,6 +110,13 @@ def _table(lines: list[Paragraph]) -> Table | None:
     labels: list[Paragraph] = []
     values: list[Paragraph] = []
     for p in lines:
+        if _row_line(p) is not None and not _tokens(p):
+            # A whole row on one line is a row of its own.
+            if labels or values:
+                rows.append([c for x in (*labels, *values) for c in _cells(x)])
+                labels, values = [], []
+            rows.append(_cells(p))
+            continue
         if _is_value(p):
             values.append(p)
             continue
