@@ -227,8 +227,8 @@ def render_text(layout: ReportLayout, *, style: str = "tsv", seed: int = 0) -> s
             # Web tables copied as text: every cell on its own line, blank lines between,
             # a lone "|" for an empty cell, cells padded with spaces.
             for row in grid:
-                for cell in row:
-                    lines += [f"{' ' * rng.randrange(3)}{cell}{' ' * rng.randrange(3)}" if cell else "|", ""]
+                for text in row:
+                    lines += [f"{' ' * rng.randrange(3)}{text}{' ' * rng.randrange(3)}" if text else "|", ""]
             continue
         if style == "rowline":
             # Each row on one line, its cells separated by spaces (empty cells vanish).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from dataclasses import dataclass, field
 
 from ..schemas.template import SECTION_TITLES, TABLE_HEADER_WORDS, TABLE_MARKERS, TABLE_SECTIONS
@@ -64,6 +65,16 @@ def _heading_number(text: str) -> int | None:
     return None
 
 
+def _at_headings(table: Table) -> list[Table]:
+    """A table that runs over a section heading (text exports that lost the breaks between
+    tables 二, 三 and 四) is cut there, so each part is classified on its own."""
+    cuts = [r for r, row in enumerate(table.rows) if r and row and _heading_number(next((c.text for c in row if c.text.strip()), "")) in TABLE_SECTIONS.values()]
+    if not cuts:
+        return [table]
+    bounds = [0, *cuts, len(table.rows)]
+    return [Table(rows=table.rows[a:b], loc=table.loc, index=table.index, pictures=table.pictures) for a, b in pairwise(bounds) if b > a]
+
+
 def locate(doc: Document) -> Layout:
     layout = Layout()
     starts: list[tuple[int, int]] = []
@@ -76,9 +87,10 @@ def locate(doc: Document) -> Layout:
                 starts.append((n, i))
                 last = n
         elif isinstance(block, Table):
-            kind = classify(block)
-            if kind:
-                layout.tables.setdefault(kind, []).append(block)
+            for part in _at_headings(block):
+                kind = classify(part)
+                if kind:
+                    layout.tables.setdefault(kind, []).append(part)
     for k, (n, i) in enumerate(starts):
         end = starts[k + 1][1] if k + 1 < len(starts) else len(doc.blocks)
         layout.sections[n] = (i, end)

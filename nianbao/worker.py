@@ -30,6 +30,8 @@ _MEMORY_POLL_S = 0.05
 # watchdog is the real limit; this only stops a runaway allocation between polls.
 _ADDRESS_SPACE_HEADROOM = 4 * 1024**3
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+# How long a fresh worker may take to import its libraries before the first file starts.
+_STARTUP_S = 120.0
 
 
 @dataclass
@@ -96,7 +98,10 @@ class IsolatedReader:
         assert self._proc is not None and self._proc.pid is not None
         conn.send(_Job(os.fsdecode(path), source, keep_document))
         current = Stage.LOAD
-        deadline = started + self.limits.seconds_per_file
+        # The file's time starts when the worker takes the job: a fresh worker first
+        # imports its libraries, which is not the file's fault (but is bounded too).
+        deadline = started + self.limits.seconds_per_file + _STARTUP_S
+        begun = False
         while True:
             now = time.perf_counter()
             if now >= deadline:
@@ -119,6 +124,9 @@ class IsolatedReader:
                 return self._give_up(source, started, current, cause)
             if kind == "stage":
                 current = payload
+                if not begun:
+                    begun = True
+                    deadline = time.perf_counter() + self.limits.seconds_per_file
                 continue
             ex: Extraction = payload
             ex.started = started
