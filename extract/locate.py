@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ..schemas.template import SECTION_TITLES, TABLE_HEADER_WORDS, TABLE_MARKERS, TABLE_SECTIONS
 from .document import Document, Image, Paragraph, Table
