@@ -46,12 +46,16 @@ def text_at(path: Path, prov: Provenance, encoding: str | None, fmt: str) -> str
 
 
 def _html_text(path: Path, xpath: str, encoding: str | None) -> str:
-    from .extract.backends.html import decoded_markup, parse_markup
+    from lxml import etree
+
+    from .extract.backends.html import decoded_markup, parse_markup, texts
 
     found = parse_markup(decoded_markup(path.read_bytes(), encoding)).getroottree().xpath(xpath)
     if not found:
         raise PlaceError(f"no element at {xpath}")
-    return " ".join(" ".join(el.itertext()) for el in found if hasattr(el, "itertext"))
+    if not isinstance(found, list):
+        raise PlaceError(f"{xpath} gives a value, not elements")
+    return " ".join(" ".join(texts(el)) for el in found if isinstance(el, etree._Element))
 
 
 def _docx_text(path: Path, xpath: str) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 from lxml import etree
 
@@ -20,6 +22,11 @@ _WS = re.compile(r"[ \t\r\n\u00a0\u3000]+")
 
 def _clean(text: str) -> str:
     return _WS.sub(" ", text).strip()
+
+
+def texts(el: etree._Element) -> Iterator[str]:
+    """The element's text pieces.  Markup is parsed from str, so lxml yields str (its stubs also allow bytes)."""
+    return cast(Iterator[str], el.itertext())
 
 
 def _is_chrome(el: etree._Element) -> bool:
@@ -71,7 +78,7 @@ def _grid(table: etree._Element, path: str) -> list[list[Cell]]:
             except ValueError:
                 rs = cs = 1
             rs, cs = min(rs, _MAX_ROWSPAN), min(cs, _MAX_COLSPAN)
-            text = _clean(" ".join(td.itertext()))
+            text = _clean(" ".join(texts(td)))
             loc = Location(xpath=td_path)
             for dr in range(rs):
                 for dc in range(cs):

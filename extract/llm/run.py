@@ -96,7 +96,7 @@ def plan(doc: Document, layout: Layout, report: Report, failing: set[str], *, vi
     narrative = section_text(doc, layout, (1, 3, 6), tables=False) or doc.text[:MAX_SECTION_CHARS]
     p = prompts.load("narrative")
     calls.append(Call("narrative", p.messages(text=narrative), p.tag, NarrativeAnswer, narrative, asks=tuple(NARRATIVE_KEYS.values())))
-    template: TemplateId = report.template or "2021"  # read_report always sets one
+    template: TemplateId = report.template or "2021"  # an undetermined template: read_report built the tables on 2021
     for kind, section in TABLE_SECTIONS.items():
         doubtful = _doubtful(report, kind, failing)
         if not doubtful or not layout.tables.get(kind):

@@ -9,13 +9,18 @@ directories (``NIANBAO_PADDLE_DET_DIR`` and ``NIANBAO_PADDLE_REC_DIR``).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import numpy as np
 
 from ..document import ExtractionError
+
+if TYPE_CHECKING:
+    from rapidocr.ch_ppocr_rec import TextRecOutput
+    from rapidocr.utils.output import RapidOCROutput
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +48,9 @@ class OcrEngine(Protocol):
         ...
 
 
-def _boxes(points: object, texts: object, scores: object) -> list[OcrBox]:
+def _boxes(points: Iterable[Iterable[Sequence[float]]], texts: Iterable[str], scores: Iterable[float]) -> list[OcrBox]:
     out = []
-    for quad, text, score in zip(points, texts, scores):  # type: ignore[call-overload]
+    for quad, text, score in zip(points, texts, scores):
         xs = [float(p[0]) for p in quad]
         ys = [float(p[1]) for p in quad]
         out.append(OcrBox(text=str(text), score=float(score), bbox=(min(xs), min(ys), max(xs), max(ys))))
@@ -72,15 +77,19 @@ class RapidOcrEngine:
 
     def read(self, image: np.ndarray) -> list[OcrBox]:
         # RapidOCR keeps per-call switches as state, so every call names them all.
-        result: Any = self._ocr(image, use_det=True, use_cls=False, use_rec=True)  # RapidOCROutput
+        # With detection and recognition on, RapidOCR's result is its full output (empty when nothing was read).
+        result = cast("RapidOCROutput", self._ocr(image, use_det=True, use_cls=False, use_rec=True))
         if result.boxes is None:
             return []
+        assert result.txts is not None and result.scores is not None, "RapidOCR gives every box its text and score"
         return _boxes(result.boxes, result.txts, result.scores)
 
     def read_line(self, image: np.ndarray) -> OcrBox | None:
-        result: Any = self._ocr(image, use_det=False, use_cls=False, use_rec=True)  # TextRecOutput
+        # Recognition alone gives the recogniser's output, or an empty full output when nothing was read.
+        result = cast("TextRecOutput | RapidOCROutput", self._ocr(image, use_det=False, use_cls=False, use_rec=True))
         if not result.txts or not result.txts[0].strip():
             return None
+        assert result.scores is not None, "RapidOCR scores every text it recognises"
         h, w = image.shape[:2]
         return OcrBox(text=str(result.txts[0]), score=float(result.scores[0]), bbox=(0.0, 0.0, float(w), float(h)))
 
