@@ -17,6 +17,8 @@ from .locate import Layout
 _TITLE = re.compile(r"^(?P<agency>.*?)\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?:政府)?信息公开(?:工作)?(?:年度)?报告")
 _ORG = r"[\u4e00-\u9fff（）()]{2,30}?(?:委员会|管理局|局|委|办公室|人民政府|政府|中心|厅|院|署|部|办|所|站|队|会|街道办事处|镇|乡|街道)"
 _AGENCY_FALLBACKS = (
+    # The page's metadata (发布机构, 来源) names the publisher, often more reliably than the body.
+    re.compile(rf"(?:发布机构|信息来源|来源|发文机关)\s*[:：]\s*(?P<a>{_ORG})(?![\u4e00-\u9fff])"),
     re.compile(rf"可与(?P<a>{_ORG})(?:办公室)?联系"),
     re.compile(rf"现(?:公布|发布)(?P<a>{_ORG})\s*(?:19|20)\d{{2}}\s*年"),
     re.compile(rf"(?:^|\n)(?P<a>{_ORG})\s*(?:19|20)\d{{2}}\s*年"),

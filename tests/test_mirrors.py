@@ -133,3 +133,11 @@ def test_a_page_starting_with_the_last_row_of_table_three_reads_that_row(tmp_pat
     assert v.provenance is not None and v.provenance.span is not None
     a, b = v.provenance.span
     assert path.read_text(encoding="utf-8")[a:b] == "3"
+
+
+def test_the_publisher_in_page_metadata_names_the_agency(tmp_path: Path) -> None:
+    path = tmp_path / "meta.txt"
+    path.write_text("2020年政府信息公开工作年度报告\n发布日期: 2021-01-29  来源:大五里镇 字体:  打印\n一、总体情况\n本年度主动公开信息12条。\n", encoding="utf-8")
+    record = extract_file(path)
+    assert record.fields["meta.agency"] == "大五里镇"
+    assert "meta.agency" in record.review  # not from the title: a reviewer confirms it
