@@ -52,7 +52,12 @@ class _Text:
 def _value(doc: Document, txt: _Text, m: re.Match, value: int | float, confidence: float = 0.85) -> Value:
     """The whole match is the raw text a reviewer needs to see, not just its number."""
     a, b = txt.span(*m.span())
-    return text_value(doc, a, b, value, confidence=confidence)
+    v = text_value(doc, a, b, value, confidence=confidence)
+    if _APPROXIMATE.search(m.group(0)):
+        v.flag("the text gives an approximate count (余/多)", 0.6)
+    elif m.re.groups and m.group(1) and not any(ch.isdigit() for ch in m.group(1)):
+        v.flag("count written in Chinese numerals", 0.7)
+    return v
 
 
 def _not_stated(doc: Document) -> Value:
@@ -64,15 +69,46 @@ def _not_stated(doc: Document) -> Value:
     return v
 
 
+# Counts written in Chinese numerals: 一件, 四十余条, 一百二十三篇.
+CN_NUMBER = "[一二两三四五六七八九十百千万〇零]+"
+_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def chinese_number(s: str) -> int | None:
+    """'四十' → 40, '一百零五' → 105, '十二' → 12, '两万' → 20000; None when it is not a number."""
+    total, section, digit = 0, 0, None
+    for ch in s:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            section += (1 if digit is None else digit) * _CN_UNITS[ch]
+            digit = None
+        elif ch == "万":
+            total += (section + (digit or 0)) * 10000
+            section, digit = 0, None
+        else:
+            return None
+    return total + section + (digit or 0)
+
+
 def _num(s: str) -> int | float:
+    if not any(ch.isdigit() for ch in s):
+        cn = chinese_number(s)
+        if cn is None:
+            raise ValueError(s)
+        return cn
     v = float(s.replace(",", ""))
     return int(v) if v.is_integer() else v
+
+
+_APPROXIMATE = re.compile(r"(?:\d|[一二两三四五六七八九十百千万])\s*[余多]")
 
 
 # ---- s1.applications_received -------------------------------------------------
 
 _APPS_NONE = re.compile(r"(?:未|没有)(?:收到|受理|接到|接收)[^。；\d]{0,20}?申请")
-_APPS = re.compile(r"(?:收到|受理|接收|新收|接到)[^。；]{0,25}?申请[^。；\d]{0,12}?(\d[\d,]*)\s*(?:件|个|份|条|宗)")
+_APPS = re.compile(rf"(?:收到|受理|接收|新收|接到)[^。；]{{0,25}}?申请[^。；\d]{{0,12}}?(\d[\d,]*|{CN_NUMBER})\s*(?:余|多)?\s*(?:件|个|份|条|宗)")
 
 
 def _stated(doc: Document, sections: list[list[Paragraph]], none_rx: re.Pattern, number_rx: re.Pattern, scale: dict[str, float] | None = None) -> Value:
@@ -109,8 +145,8 @@ def processing_fee(doc: Document, layout: Layout) -> Value:
 
 # ---- s6.npc_suggestions / s6.cppcc_proposals --------------------------------------
 
-_NPC = re.compile(r"人大[^。；，,]{0,14}?建议\s*(?:共)?\s*(\d+)\s*(?:件|条|个|份)")
-_CPPCC = re.compile(r"政协[^。；，,]{0,14}?提案\s*(?:共)?\s*(\d+)\s*(?:件|条|个|份)")
+_NPC = re.compile(rf"人大[^。；，,]{{0,14}}?建议\s*(?:共)?\s*(\d+|{CN_NUMBER})\s*(?:件|条|个|份)")
+_CPPCC = re.compile(rf"政协[^。；，,]{{0,14}}?提案\s*(?:共)?\s*(\d+|{CN_NUMBER})\s*(?:件|条|个|份)")
 
 
 def _count(doc: Document, layout: Layout, rx: re.Pattern) -> Value:
@@ -124,7 +160,7 @@ def _count(doc: Document, layout: Layout, rx: re.Pattern) -> Value:
 
 # ---- s1.proactive_count --------------------------------------------------------
 
-_COUNT = re.compile(r"(\d[\d,]*)\s*(?:条|篇|件|项|则)")
+_COUNT = re.compile(rf"(\d[\d,]*|{CN_NUMBER})\s*(?:余|多)?\s*(?:条|篇|件|项|则)")
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:！？\n]")
 
 

@@ -141,3 +141,17 @@ def test_the_publisher_in_page_metadata_names_the_agency(tmp_path: Path) -> None
     record = extract_file(path)
     assert record.fields["meta.agency"] == "大五里镇"
     assert "meta.agency" in record.review  # not from the title: a reviewer confirms it
+
+
+def test_counts_in_chinese_numerals_are_read_and_flagged(tmp_path: Path) -> None:
+    path = tmp_path / "cn.txt"
+    path.write_text(
+        "某某街道2023年政府信息公开工作年度报告\n一、总体情况\n2023年，全年主动公开政府信息四十余条。"
+        "本年度共收到政府信息公开申请一件。\n",
+        encoding="utf-8",
+    )
+    record = extract_file(path)
+    assert record.fields["s1.applications_received"] == 1
+    assert "Chinese numerals" in record.review["s1.applications_received"]
+    assert record.fields["s1.proactive_count"] == 40
+    assert "approximate" in record.review["s1.proactive_count"]
