@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..inputs import SUFFIXES
+from ..outputs import read_records
 from ..pipeline import extract_file
 from .score import Counts, Evaluation, evaluate, load_gold_dir
 
@@ -144,8 +145,10 @@ def run_eval(args: argparse.Namespace) -> int:
         return 2
     models = [m for m in (getattr(args, "models", "") or "").split(",") if m]
     if args.records:
-        with open(args.records, encoding="utf-8") as f:
-            records = [json.loads(line) for line in f if line.strip()]
+        path = Path(args.records)
+        # reports.jsonl beside it has each value's state, which tells a blank cell from a missing one.
+        full = path.with_name("reports.jsonl")
+        records = read_records(full if path.name == "records.jsonl" and full.exists() else path)
     else:
         paths = [Path(p) for p in args.inputs] if args.inputs else documents_for(gold_dir, [g.name for g in golds])
         if models:

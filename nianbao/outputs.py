@@ -202,9 +202,9 @@ class Writer:
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
-    """The records of a records.jsonl, only those committed when its folder has a commit log."""
-    sizes = _committed_sizes(path.parent) if path.name == "records.jsonl" else None
+    """The records of a records.jsonl or reports.jsonl, only those committed when its folder has a commit log."""
+    sizes = _committed_sizes(path.parent) if path.name in ("records.jsonl", "reports.jsonl") else None
     data = path.read_bytes()
     if sizes is not None:
-        data = data[: sizes[2]]
+        data = data[: sizes[FILES.index(path.name)]]
     return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
