@@ -24,6 +24,12 @@ def mainland(text: str) -> str:
     return _TO_MAINLAND.convert(_PINYIN.sub("", text))
 
 
+def squash(text: str) -> str:
+    """Text compared the way a reader sees it: width-folded, without whitespace or line breaks
+    (exports scatter all three)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
 @lru_cache(maxsize=4096)
 def norm(text: str) -> str:
     """Compare-ready form: mainland simplified, NFKC (full-width → half-width), no spaces or punctuation."""

@@ -250,11 +250,6 @@ def to_record(ex: Extraction) -> Record:
     )
 
 
-def error_record(source: str, stage_name: Stage, cause: str, sha256: str | None = None) -> Record:
-    """A record for a file whose worker could not finish it (time limit, crash)."""
-    return Record(source=source, sha256=sha256, status="error", error=f"{stage_name.value}: {cause}", error_stage=stage_name.value)
-
-
 def extract_file(path: Path, source: str | None = None, *, limits: Limits | None = None) -> Record:
     """Every stage but the LLM, in this process.  Never raises for a bad input."""
     return to_record(check(read_file(path, source, limits=limits)))

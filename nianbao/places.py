@@ -9,22 +9,19 @@ this module only resolves the box (see ``picture_box``).
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
+from .extract.labels import squash
 from .schemas import Provenance
+
+__all__ = ["PlaceError", "crop", "picture", "picture_pixels", "shows", "squash", "text_at"]
 
 _DOCX_STEP = re.compile(r"^(p|tbl|tr|tc|drawing)\[(\d+)\]$")
 
 
 class PlaceError(Exception):
     """A place that does not resolve in its source."""
-
-
-def squash(text: str) -> str:
-    """Text compared the way a reader sees it: width-folded, without whitespace."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 def text_at(path: Path, prov: Provenance, encoding: str | None, fmt: str) -> str:

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..labels import squash
 from .topics import Topic
 
 # Instruction-like text aimed at the model.  In a quote, any of these rejects the
@@ -45,10 +46,6 @@ NEGATED_VERB_GAP = 6  # "未向申请人收取": words between a negation and it
 _TIGHT_NEGATIONS = ("不",)  # "不收取" but not "不断…公开": its verb must follow at once
 _ZERO_ELSEWHERE = "0 is not stated next to this field's wording (a 未 or 无 elsewhere in the text is no zero)"
 
-
-def squash(text: str) -> str:
-    """Compare text ignoring width, whitespace and line breaks (exports scatter all three)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 def compact(text: str) -> str:
