@@ -14,14 +14,40 @@ _ORDINAL = re.compile(r"^\s*(?:[（(]\s*([一二三四五六七八九十]+)\s*[)
 
 # Mirror sites inject pinyin after characters: 動(dòng)態(tài).
 _PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])\s*[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜ\u0300-\u036f ]{1,12}[)）]")
-# Traditional characters and Taiwan wording (資訊公開, 規範性檔案) to the mainland forms the
-# template uses: for matching only; values and provenance keep the text as written.
-_TO_MAINLAND = opencc.OpenCC("tw2sp")
+# Traditional characters to the simplified ones the template uses: for matching only;
+# values and provenance keep the text as written.  OpenCC's Taiwan phrase tables are not
+# used: they rewrite words the template itself uses (文件 → 文档, 新增 → 添加).  The few
+# Taiwan words mirrors put in template labels are mapped here instead (same length, so
+# offsets survive).
+_TO_SIMPLIFIED = opencc.OpenCC("t2s")
+_TAIWAN_WORDS = {"檔案": "文件", "資訊": "信息"}
+_TAIWAN = re.compile("|".join(_TAIWAN_WORDS))
 
 
 def mainland(text: str) -> str:
-    """Simplified, mainland-worded text without injected pinyin (its length may differ)."""
-    return _TO_MAINLAND.convert(_PINYIN.sub("", text))
+    """Simplified text without injected pinyin (its length may differ)."""
+    return _simplified(_PINYIN.sub("", text))
+
+
+def _simplified(text: str) -> str:
+    return _TO_SIMPLIFIED.convert(_TAIWAN.sub(lambda m: _TAIWAN_WORDS[m.group()], text))
+
+
+def mainland_chars(text: str) -> tuple[str, list[int]]:
+    """``mainland(text)`` with, for each character of the result, its index in ``text``.
+
+    Narrative facts are matched on mainland text but must point at the original, so
+    the conversion keeps a map.  Phrase conversion may change length (rare); then each
+    character is converted on its own, which keeps the map one to one.
+    """
+    keep = list(range(len(text)))
+    for m in reversed(list(_PINYIN.finditer(text))):
+        del keep[m.start() : m.end()]
+    stripped = "".join(text[i] for i in keep)
+    converted = _simplified(stripped)
+    if len(converted) != len(stripped):
+        converted = "".join(c if len(c := _TO_SIMPLIFIED.convert(ch)) == 1 else ch for ch in stripped)
+    return converted, keep
 
 
 def squash(text: str) -> str:

@@ -13,7 +13,8 @@ from .labels import norm
 __all__ = ["TABLE_SECTIONS", "Layout", "classify", "has_header", "locate"]
 
 # Section headings 一 to 六; the dash variant of 一 and arabic numbering occur in the wild.
-_HEADING = re.compile(r"^\s*(?:第?([一二三四五六—-])|([1-6]))\s*[、.．]\s*(.{0,40})$")
+# Mirrors put mojibake (????) before a heading.
+_HEADING = re.compile(r"^[\s?？\ufffd]*(?:第?([一二三四五六—-])|([1-6]))\s*[、.．]\s*(.{0,40})$")
 _CN = {"一": 1, "—": 1, "-": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..schemas import Method, State, Value
 from .document import Document, Paragraph
 from .fill import provenance, text_value
+from .labels import mainland_chars
 from .locate import Layout
 
 _END = "。；;！？!?：:"
@@ -41,21 +42,25 @@ class _Text:
             # NFKC keeps length for CJK text; fall back to the raw text if not.
             if len(t) != len(p.text):
                 t = p.text
+            # Mirrors in traditional characters with pinyin (主動(dòng)公開) read as mainland text;
+            # offsets still point at the characters as written.
+            t, kept = mainland_chars(t)
             chars.extend(t)
-            offsets.extend(range(p.offset, p.offset + len(t)))
+            offsets.extend(p.offset + i for i in kept)
         return cls("".join(chars), offsets)
 
     def span(self, a: int, b: int) -> tuple[int, int]:
         return (self.offsets[a], self.offsets[b - 1] + 1) if b > a else (self.offsets[a], self.offsets[a])
 
 
-def _value(doc: Document, txt: _Text, m: re.Match, value: int | float, confidence: float = 0.85) -> Value:
-    """The whole match is the raw text a reviewer needs to see, not just its number."""
-    a, b = txt.span(*m.span())
+def _value(doc: Document, txt: _Text, m: re.Match, value: int | float, confidence: float = 0.85, start: int | None = None) -> Value:
+    """The whole match (from ``start`` when given) is the raw text a reviewer needs to see,
+    not just its number."""
+    a, b = txt.span(m.start() if start is None else start, m.end())
     v = text_value(doc, a, b, value, confidence=confidence)
     if _APPROXIMATE.search(m.group(0)):
         v.flag("the text gives an approximate count (余/多)", 0.6)
-    elif m.re.groups and m.group(1) and not any(ch.isdigit() for ch in m.group(1)):
+    elif (number := next((g for g in m.groups() if g), None)) and not any(ch.isdigit() for ch in number):
         v.flag("count written in Chinese numerals", 0.7)
     return v
 
@@ -108,7 +113,12 @@ _APPROXIMATE = re.compile(r"(?:\d|[一二两三四五六七八九十百千万])\
 # ---- s1.applications_received -------------------------------------------------
 
 _APPS_NONE = re.compile(r"(?:未|没有)(?:收到|受理|接到|接收)[^。；\d]{0,20}?申请")
-_APPS = re.compile(rf"(?:收到|受理|接收|新收|接到)[^。；]{{0,25}}?申请[^。；\d]{{0,12}}?(\d[\d,]*|{CN_NUMBER})\s*(?:余|多)?\s*(?:件|个|份|条|宗)")
+_RECEIVED = r"(?:收到|受理|接收|新收|接到|(?<=[年共])收)"
+_APPS = re.compile(
+    rf"{_RECEIVED}[^。；]{{0,25}}?申请[^。；\d]{{0,12}}?(\d[\d,]*|{CN_NUMBER})\s*(?:余|多)?\s*(?:件|个|份|条|宗)"
+    # The count before the noun: 共收到8份政府信息公开申请, 收到7条依申请公开政府信息的申请.
+    rf"|{_RECEIVED}\s*(?:了)?\s*(?:共|共计)?\s*(\d[\d,]*|{CN_NUMBER})\s*(?:余|多)?\s*(?:件|个|份|条|宗)[^。；，,\d]{{0,16}}?申请"
+)
 
 
 def _stated(doc: Document, sections: list[list[Paragraph]], none_rx: re.Pattern, number_rx: re.Pattern, scale: dict[str, float] | None = None) -> Value:
@@ -121,7 +131,7 @@ def _stated(doc: Document, sections: list[list[Paragraph]], none_rx: re.Pattern,
             _, is_none, m = min(hits, key=lambda h: h[0])
             if is_none:
                 return _value(doc, txt, m, 0)
-            v = _num(m.group(1))
+            v = _num(next(g for g in m.groups() if g is not None))
             factor = (scale or {}).get(m.group(2) if m.lastindex and m.lastindex >= 2 else "", 1)
             if factor != 1:
                 v = _num(str(round(float(v) * factor, 2)))
@@ -135,7 +145,7 @@ def applications(doc: Document, layout: Layout) -> Value:
 
 # ---- s6.processing_fee_yuan ---------------------------------------------------
 
-_FEE_NONE = re.compile(r"(?:未|没有|均未|不曾|无)(?:收取|收缴)[^。；]{0,20}?(?:费|费用)|(?:信息处理费|费用)[^。；]{0,6}?(?:为零|0元)")
+_FEE_NONE = re.compile(r"(?:未|没有|均未|不曾|无)(?:[^。；，,\d]{0,20}?)(?:收取|收缴)[^。；]{0,20}?(?:费用|费)|(?:信息处理费|费用)[^。；]{0,6}?(?:为零|0元)")
 _FEE = re.compile(r"(?:收取|收缴)[^。；\d]{0,20}?处理费(?:用)?\s*(?:为|共|计|合计)?\s*(\d[\d,]*(?:\.\d+)?)\s*(万元|元)?")
 
 
@@ -145,8 +155,9 @@ def processing_fee(doc: Document, layout: Layout) -> Value:
 
 # ---- s6.npc_suggestions / s6.cppcc_proposals --------------------------------------
 
-_NPC = re.compile(rf"人大[^。；，,]{{0,14}}?建议\s*(?:共)?\s*(\d+|{CN_NUMBER})\s*(?:件|条|个|份)")
-_CPPCC = re.compile(rf"政协[^。；，,]{{0,14}}?提案\s*(?:共)?\s*(\d+|{CN_NUMBER})\s*(?:件|条|个|份)")
+# "人大代表建议15件" or, count first, "承办的13件人大代表建议".
+_NPC = re.compile(rf"人大[^。；，,]{{0,14}}?建议\s*(?:共)?\s*(\d+|{CN_NUMBER})\s*(?:件|条|个|份)|(\d+|{CN_NUMBER})\s*(?:件|条|个|份)\s*(?:市|区|县|省)?人大(?:代表)?建议")
+_CPPCC = re.compile(rf"政协[^。；，,]{{0,14}}?提案\s*(?:共)?\s*(\d+|{CN_NUMBER})\s*(?:件|条|个|份)|(\d+|{CN_NUMBER})\s*(?:件|条|个|份)\s*(?:市|区|县|省)?政协(?:委员)?提案")
 
 
 def _count(doc: Document, layout: Layout, rx: re.Pattern) -> Value:
@@ -154,51 +165,96 @@ def _count(doc: Document, layout: Layout, rx: re.Pattern) -> Value:
         txt = _Text.of(paras)
         m = rx.search(txt.text)
         if m:
-            return _value(doc, txt, m, _num(m.group(1)))
+            return _value(doc, txt, m, _num(next(g for g in m.groups() if g is not None)))
     return _not_stated(doc)
 
 
 # ---- s1.proactive_count --------------------------------------------------------
 
-_COUNT = re.compile(rf"(\d[\d,]*|{CN_NUMBER})\s*(?:余|多)?\s*(?:条|篇|件|项|则)")
+# Not an ordinal (第二十条) nor the tail of a longer number; 条例 is not a unit.
+_COUNT = re.compile(rf"(?<![第\d,.一二两三四五六七八九十百千万〇零])(\d[\d,]*|{CN_NUMBER})\s*(?:余|多)?\s*(?:条(?!例)|篇|件|项|则)")
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:！？\n]")
+# A count of published items: its clause says it was published (发布, 公开, 更新, …).
+_PUBLISHED = re.compile(r"发布|公开|更新|新增|推送|公布")
+# Clauses whose counts are something else: applications and their handling, reactions
+# to what was published, or what was withheld.
+_NOT_PUBLISHED = re.compile(
+    r"申请|答复|受理|办结|复议|诉讼|不予公开|不公开|报道|采访|访问|点击|浏览|阅读|留言|信箱|热线|来信|咨询|粉丝|关注|转载|采用|建议|提案"
+)
+# A part of a total given before it (其中…, 包括…).
+_PART = re.compile(r"其中|包括|含")
+# 主动公开目录 / 指南 are the catalogue and the guide, not items disclosed.
+_PROACTIVE = re.compile(r"(?<!不)主动公开(?!\s*(?:基本)?(?:目录|指南))")
+# 截至目前 / 截至2024年6月: a running total over years, not the year's count.  截至 the
+# year's last day is the year's count.
+_AS_OF = re.compile(r"(?:截至|截止)(?!\s*(?P<year>\d{4})\s*年\s*12\s*月\s*31\s*日)")
 
 
-def proactive_count(doc: Document, layout: Layout, year: int | None) -> Value:
-    """The headline count of proactively disclosed items in section 一, by a scored reading."""
-    txt = _Text.of(layout.section_text(doc, 1))
-    text = txt.text
-    scored: list[tuple[int, re.Match[str]]] = []
+@dataclass
+class _Candidate:
+    match: re.Match[str]
+    clause_start: int
+    value: int | float
+    proactive: bool  # the clause itself says 主动公开
+    scoped: bool  # the clause or sentence names the year (全年, 本年, 2023年)
+
+
+def _candidates(text: str, year: int | None) -> list[_Candidate]:
+    """Counts of published items in section 一, in text order."""
     year_words = ("全年", "本年", "年度", "今年") + ((f"{year}年", f"{year} 年") if year else ())
+    out: list[_Candidate] = []
     for m in _COUNT.finditer(text):
         clause_start = max((b.end() for b in _CLAUSE_BREAK.finditer(text, 0, m.start())), default=0)
         clause = text[clause_start : m.start()]
-        if not re.search(r"发布|公开|更新", clause):
+        if not _PUBLISHED.search(clause) or _NOT_PUBLISHED.search(clause):
             continue
         sent_start = max(text.rfind(ch, 0, m.start()) for ch in "。\n") + 1
-        sent_end = min((i for i in (text.find(ch, m.end()) for ch in "。\n") if i >= 0), default=len(text))
-        sentence = text[sent_start:sent_end]
-        score = 2
-        score += 3 if "主动公开" in sentence else 0
-        scoped = any(w in clause for w in year_words)
-        score += 2 if scoped else 0
-        score -= 3 if re.search(r"总计|累计|截至|截止", clause) else 0
-        score -= 2 if ("其中" in clause and not scoped) else 0
-        scored.append((score, m))
-    if not scored or max(s for s, _ in scored) < 3:
+        lead = text[sent_start : m.start()]
+        # "截至目前共1681条，其中2024年公开324条": the part after 其中 has its own scope.
+        parts = list(_PART.finditer(lead))
+        if _AS_OF.search(lead[parts[-1].end() :] if parts else lead):
+            continue
+        proactive = bool(_PROACTIVE.search(clause))
+        scoped = any(w in lead for w in year_words)
+        if _PART.search(clause) and not (proactive or scoped):
+            continue
+        try:
+            value = _num(m.group(1))
+        except ValueError:
+            continue
+        out.append(_Candidate(m, clause_start, value, proactive, scoped))
+    return out
+
+
+def proactive_count(doc: Document, layout: Layout, year: int | None) -> Value:
+    """The headline count of proactively disclosed items in section 一.
+
+    Reports give it as the first count of published items (网站发布信息3972条), or as
+    the count the text calls 主动公开; parts of it (其中…), running totals (截至目前),
+    applications and reactions (访问量, 报道) are not it.  Only a count that says 主动公开
+    for the year goes unflagged; any other reading is a guess a reviewer should see.
+    """
+    # Some 2019-template reports state it under 二、主动公开政府信息情况, before the table.
+    for section in (1, 2):
+        txt = _Text.of(layout.section_text(doc, section))
+        found = _candidates(txt.text, year)
+        if found:
+            break
+    else:
         return _not_stated(doc)
-    best = max(scored, key=lambda sm: sm[0])
-    v = _value(doc, txt, best[1], _num(best[1].group(1)), confidence=0.7)
-    rivals = {_num(m.group(1)) for s, m in scored if s == best[0]} - {v.value}
-    if best[0] < _PROACTIVE_SURE:
-        v.flag("the count's sentence does not say it is this year's proactive disclosure total", 0.5)
-    elif rivals:
-        v.flag(f"other counts read as likely: {', '.join(f'{r:g}' for r in sorted(rivals))}", 0.5)
+    proactive = [c for c in found if c.proactive]
+    best = proactive[0] if proactive else found[0]
+    v = _value(doc, txt, best.match, best.value, confidence=_PROACTIVE_CONFIDENCE, start=best.clause_start)
+    others = sorted({c.value for c in found if c.value != best.value and (c.proactive or c is found[0])})
+    if not (best.proactive and best.scoped):
+        v.flag("the count's sentence does not say it is this year's proactive disclosure total", _GUESS_CONFIDENCE)
+    elif others:
+        v.flag(f"other counts read as likely: {', '.join(f'{r:g}' for r in others)}", _GUESS_CONFIDENCE)
     return v
 
 
-# A candidate in a sentence saying 主动公开 and scoped to the year (全年, 本年, 2023年) scores 7.
-_PROACTIVE_SURE = 7
+_PROACTIVE_CONFIDENCE = 0.8
+_GUESS_CONFIDENCE = 0.5
 
 
 def narrative_facts(doc: Document, layout: Layout, year: int | None) -> dict[str, Value]:
