@@ -24,6 +24,11 @@ _TAIWAN_WORDS = {"檔案": "文件", "資訊": "信息"}
 _TAIWAN = re.compile("|".join(_TAIWAN_WORDS))
 
 
+def strip_pinyin(text: str) -> str:
+    """The text without the pinyin mirrors inject after characters."""
+    return _PINYIN.sub("", text)
+
+
 def mainland(text: str) -> str:
     """Simplified text without injected pinyin (its length may differ)."""
     return _simplified(_PINYIN.sub("", text))

@@ -11,7 +11,7 @@ from ..schemas import Method, State, TemplateId, Value
 from ..schemas.template import TEMPLATE_MARKERS
 from .document import Cell, Document, Paragraph, Table
 from .fill import missing, provenance, text_value
-from .labels import norm
+from .labels import mainland, mainland_chars, norm, strip_pinyin
 from .locate import Layout
 
 _TITLE = re.compile(r"^(?P<agency>.*?)\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?:政府)?信息公开(?:工作)?(?:年度)?报告")
@@ -19,10 +19,20 @@ _ORG = r"[\u4e00-\u9fff（）()]{2,30}?(?:委员会|管理局|局|委|办公室|
 _AGENCY_FALLBACKS = (
     # The page's metadata (发布机构, 来源) names the publisher, often more reliably than the body.
     re.compile(rf"(?:发布机构|信息来源|来源|发文机关)\s*[:：]\s*(?P<a>{_ORG})(?![\u4e00-\u9fff])"),
-    re.compile(rf"可与(?P<a>{_ORG})(?:办公室)?联系"),
+    # Who compiled the report, whom to ask about it, where it is published.
+    re.compile(rf"由(?P<a>{_ORG})(?:党政办公室|办公室|党政办)?(?:根据|依据|按照|编制|负责编制)"),
+    re.compile(rf"(?:可与|请与|请联系)(?P<a>{_ORG})(?:党政办公室|办公室|党政办)?联系"),
+    re.compile(rf"可(?:从|在|登录)(?P<a>{_ORG})(?:门户)?网站"),
     re.compile(rf"现(?:公布|发布)(?P<a>{_ORG})\s*(?:19|20)\d{{2}}\s*年"),
     re.compile(rf"(?:^|\n)(?P<a>{_ORG})\s*(?:19|20)\d{{2}}\s*年"),
+    # The subject of the narrative's opening: "2023年，在区委、区政府的领导下，官洲街道办事处认真…".
+    re.compile(
+        rf"(?:^|[。；;\n，,])\s*(?:(?:19|20)\d{{2}}\s*年(?:度|以来)?\s*[,，]?\s*)?(?:在[^。；]{{0,30}}?下\s*[,，]\s*)?"
+        rf"(?P<a>{_ORG})(?=认真|坚持|积极|全面|严格|按照|紧紧|深入|不断|聚焦|高度|始终|切实|持续|进一步|围绕|根据|在[^。；]{{0,20}}?(?:领导|指导)下)"
+    ),
 )
+# A flipbook's document name, on a line of its own: "Page 9 - 2020年报_审计局".
+_FLIPBOOK_NAME = re.compile(rf"年报[_\-—](?P<a>{_ORG})\s*$")
 _PERIOD = re.compile(r"(?:统计|数据)(?:时限|期限|时间|区间)?[^。]{0,12}?自?\s*((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _ORG_END = re.compile(r"(?:委员会|局|委|办公室|政府|中心|厅|院|署|部|办|所|站|队|会|镇|乡|街道|办事处|处)$")
@@ -46,6 +56,14 @@ _FLIPBOOK = re.compile(r"^Page\d+[-–—:]?", re.I)
 _SPAM = re.compile(r"[A-Za-z]{2,}|体育|官网|娱乐|棋牌|彩票|博彩|投注|赌|平台|客户端|网站")
 
 
+# The part after the last separator of a spam-prefixed title.
+_SPAM_TAIL = re.compile(rf"[:：_|｜]\s*(?P<a>{_ORG})\s*$")
+
+
+def _is_spam(v: Value) -> bool:
+    return v.state is State.TEXT and isinstance(v.value, str) and bool(_SPAM.search(v.value))
+
+
 def _spam_checked(v: Value) -> Value:
     """An agency name with spam in it is no name: null and a flag, never the spam."""
     if v.state is State.TEXT and isinstance(v.value, str) and _SPAM.search(v.value):
@@ -59,18 +77,62 @@ def missing_value(v: Value) -> Value:
     return Value(state=State.NOT_FOUND, raw=v.raw, provenance=v.provenance, method=v.method, confidence=0.0)
 
 
+# Words no agency name holds: a match holding one is a piece of a sentence.
+_NOT_A_NAME = re.compile(r"我|情况|报告|年度|通知|要求|条例|^[（(]")
+
+
+def _plausible(name: str) -> bool:
+    return bool(name) and not _NOT_A_NAME.search(mainland(name))
+
+
+def _agency_in_text(doc: Document, paras: list[Paragraph]) -> tuple[int, int] | None:
+    """Where the text names the agency (Document.text offsets), by the fallback patterns in order."""
+    # Search the joined text: PDF lines wrap in the middle of names.
+    joined = doc.text.replace("\n", "")
+    starts = [p.offset - doc.text.count("\n", 0, p.offset) for p in paras]
+    mjoined, kept = mainland_chars(joined)
+
+    def at(j: int) -> int:
+        """Offset in Document.text of offset ``j`` in the mainland joined text."""
+        j = kept[j]
+        k = bisect.bisect_right(starts, j) - 1
+        return paras[k].offset + j - starts[k]
+
+    for rx in _AGENCY_FALLBACKS:
+        found = next((m for m in rx.finditer(mjoined) if _plausible(m.group("a")) and not _SPAM.search(m.group("a"))), None)
+        if found:
+            return at(found.start("a")), at(found.end("a") - 1) + 1
+    for p in paras[:40]:
+        if m := _FLIPBOOK_NAME.search(p.text):
+            return p.offset + m.start("a"), p.offset + m.end("a")
+    return None
+
+
 def agency_and_year(doc: Document) -> tuple[Value, Value]:
     paras = doc.paragraphs
     agency: Value | None = None
     year: Value | None = None
+    spam_title = ""
     for k, p in enumerate(paras[:40]):
-        m = _TITLE.search(p.text)
+        # Mirrors write the title in traditional characters (拖市鎮(zhèn)…年度報告).
+        mtext, kept = mainland_chars(p.text)
+        m = _TITLE.search(mtext)
         if not m or len(p.text) > 80:
             continue
-        year = _text_value(doc, p, int(m.group("year")), m.group("year"), m.start("year"), State.NUMBER)
-        name = _clean_agency(m.group("agency"))
-        if name and _ORG_END.search(name):
-            agency = _text_value(doc, p, name, m.group("agency").strip(), m.start("agency"))
+        y0 = kept[m.start("year")]
+        year = _text_value(doc, p, int(m.group("year")), p.text[y0 : y0 + 4], y0, State.NUMBER)
+        a0, a1 = (kept[m.start("agency")], kept[m.end("agency") - 1] + 1) if m.group("agency") else (0, 0)
+        written = p.text[a0:a1]
+        spam_title = written if _SPAM.search(written) else spam_title
+        behind_spam = False
+        if _SPAM.search(written) and (tail := _SPAM_TAIL.search(written)) and not _SPAM.search(tail.group("a")):
+            # "必威体育app官网:教育局": the spam was put before the name, not in its place.
+            a0, written, behind_spam = a0 + tail.start("a"), tail.group("a"), True
+        name = _clean_agency(strip_pinyin(written))
+        if name and _ORG_END.search(mainland(name)):
+            agency = _text_value(doc, p, name, written.strip(), a0 + len(written) - len(written.lstrip()))
+            if behind_spam:
+                agency.flag("spam stood before the agency name in this copy; check the name", 0.5)
         elif k > 0 and _ORG_END.search(_clean_agency(paras[k - 1].text)) and len(paras[k - 1].text) <= 40:
             prev = paras[k - 1]  # title split over two lines: agency, then "2020 年…报告"
             agency = _text_value(doc, prev, _clean_agency(prev.text), prev.text.strip(), 0)
@@ -78,23 +140,13 @@ def agency_and_year(doc: Document) -> tuple[Value, Value]:
             nxt = paras[k + 1]  # "2022年政府信息公开工作年度报告" over the agency's name
             agency = _text_value(doc, nxt, _clean_agency(nxt.text), nxt.text.strip(), 0)
         break
-    if agency is None:
-        # Search the joined text: PDF lines wrap in the middle of names.
-        joined = doc.text.replace("\n", "")
-        starts = [p.offset - doc.text.count("\n", 0, p.offset) for p in paras]
-        for rx in _AGENCY_FALLBACKS:
-            m = rx.search(joined)
-            if m:
-
-                def at(j: int) -> int:
-                    """Offset in Document.text of offset ``j`` in the joined text."""
-                    k = bisect.bisect_right(starts, j) - 1
-                    return paras[k].offset + j - starts[k]
-
-                a, b = at(m.start("a")), at(m.end("a") - 1) + 1
-                agency = text_value(doc, a, b, _clean_agency(m.group("a")), state=State.TEXT, confidence=0.9)
-                agency.flag("agency taken from the text, not the title", 0.6)
-                break
+    if agency is None or _is_spam(agency):
+        place = _agency_in_text(doc, paras)
+        if place is not None:
+            a, b = place
+            name = _clean_agency(strip_pinyin(doc.text[a:b].replace("\n", "")))
+            agency = text_value(doc, a, b, name, state=State.TEXT, confidence=0.9)
+            agency.flag("agency taken from the text, not the title", 0.6)
     if year is None:
         for p in paras:
             m = _PERIOD.search(p.text)
@@ -109,7 +161,10 @@ def agency_and_year(doc: Document) -> tuple[Value, Value]:
             p = next(p for p in paras if str(y) in p.text)
             year = _text_value(doc, p, y, str(y), p.text.index(str(y)), State.NUMBER)
             year.flag("year guessed from the most frequent year in the text", 0.4)
-    return _spam_checked(agency) if agency else missing(doc, "agency not found"), year or missing(doc, "year not found")
+    if agency is None:
+        reason = f"agency name replaced by spam in this copy ({spam_title.strip()!r}); check another copy" if spam_title else "agency not found"
+        return missing(doc, reason), year or missing(doc, "year not found")
+    return _spam_checked(agency), year or missing(doc, "year not found")
 
 
 def _cell_with(tables: list[Table], word: str) -> Cell | None:

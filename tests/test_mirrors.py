@@ -76,11 +76,20 @@ def test_a_row_cut_off_where_the_text_ends_gives_no_values(tmp_path: Path) -> No
 
 def test_spam_in_place_of_the_agency_gives_no_name(tmp_path: Path) -> None:
     path = tmp_path / "spam.txt"
-    path.write_text("必威体育app官网:教育局2023年政府信息公开工作年度报告\n一、总体情况\n本年度主动公开信息12条。\n", encoding="utf-8")
+    path.write_text("必威体育app官网2023年政府信息公开工作年度报告\n一、总体情况\n本年度主动公开信息12条。\n", encoding="utf-8")
     record = extract_file(path)
     assert record.fields["meta.agency"] is None
     assert "spam" in record.review["meta.agency"]
     assert record.fields["meta.year"] == 2023
+
+
+def test_spam_before_the_agency_leaves_the_name_flagged(tmp_path: Path) -> None:
+    path = tmp_path / "spam.txt"
+    path.write_text("必威体育app官网:教育局2023年政府信息公开工作年度报告\n一、总体情况\n本年度主动公开信息12条。\n", encoding="utf-8")
+    record = extract_file(path)
+    assert record.fields["meta.agency"] == "教育局"
+    assert "spam" in record.review["meta.agency"]
+    assert record.report.get("meta.agency").provenance.span == (10, 13)
 
 
 def test_a_flipbook_page_prefix_is_not_part_of_the_name(tmp_path: Path) -> None:

@@ -63,11 +63,36 @@ def _tables(page: pymupdf.Page, number: int) -> list[tuple[float, Table]]:
             for c, text in enumerate(row):
                 bbox = cell_boxes[c] if c < len(cell_boxes) else None
                 loc = Location(page=number, bbox=tuple(round(v, 2) for v in bbox) if bbox else None)
+                if text and "\n" in text and _SPLIT_NUMBER.match(text) and bbox:
+                    text = _number_in_x_order(page, bbox) or text
                 cells.append(Cell(text=(text or "").replace("\n", " ").strip(), loc=loc, filler=text is None))
             rows.append(cells)
         bbox = tuple(round(v, 2) for v in t.bbox)
         out.append((t.bbox[1], Table(rows=rows, loc=Location(page=number, bbox=bbox))))
     return out
+
+
+# A number cell the table finder returned over two lines ("773028\n."): a glyph sits
+# off the baseline (often the decimal point), so it was sorted onto a line of its own.
+_SPLIT_NUMBER = re.compile(r"^[\d.,\s]+$")
+
+
+def _number_in_x_order(page: pymupdf.Page, bbox: tuple[float, float, float, float]) -> str | None:
+    """The cell's characters left to right when they form one visual line, as the page shows them."""
+    chars = [
+        ch
+        for block in page.get_text("rawdict", clip=pymupdf.Rect(bbox))["blocks"]
+        for line in block.get("lines", [])
+        for span in line["spans"]
+        for ch in span["chars"]
+        if ch["c"].strip()
+    ]
+    if not chars:
+        return None
+    top, bottom = max(ch["bbox"][1] for ch in chars), min(ch["bbox"][3] for ch in chars)
+    if top >= bottom:  # no height shared by every glyph: really two lines
+        return None
+    return "".join(ch["c"] for ch in sorted(chars, key=lambda ch: ch["bbox"][0]))
 
 
 def _open(path: Path) -> pymupdf.Document:
