@@ -33,7 +33,8 @@ _AGENCY_FALLBACKS = (
 )
 # A flipbook's document name, on a line of its own: "Page 9 - 2020年报_审计局".
 _FLIPBOOK_NAME = re.compile(rf"年报[_\-—](?P<a>{_ORG})\s*$")
-_PERIOD = re.compile(r"(?:统计|数据)(?:时限|期限|时间|区间)?[^。]{0,12}?自?\s*((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+# The statistics period, also where dates lost their 年/月 (自202311日起至20231231日).
+_PERIOD = re.compile(r"(?:统计|数据)(?:时限|期限|时间|区间)?[^。]{0,12}?自?\s*((?:19|20)\d{2})\s*年?\s*0?1\s*月?\s*0?1\s*日")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _ORG_END = re.compile(r"(?:委员会|局|委|办公室|政府|中心|厅|院|署|部|办|所|站|队|会|镇|乡|街道|办事处|处)$")
 
@@ -77,6 +78,8 @@ def missing_value(v: Value) -> Value:
     return Value(state=State.NOT_FOUND, raw=v.raw, provenance=v.provenance, method=v.method, confidence=0.0)
 
 
+_TITLE_LINE_CHARS = 60
+_TITLE_START = re.compile(r"(?:19|20)\d{2}\s*年度?\s*(?:政府)?(?:信息)?(?:公开)?(?:工作)?$")
 # Words no agency name holds: a match holding one is a piece of a sentence.
 _NOT_A_NAME = re.compile(r"我|情况|报告|年度|通知|要求|条例|^[（(]")
 
@@ -117,6 +120,11 @@ def agency_and_year(doc: Document) -> tuple[Value, Value]:
         # Mirrors write the title in traditional characters (拖市鎮(zhèn)…年度報告).
         mtext, kept = mainland_chars(p.text)
         m = _TITLE.search(mtext)
+        if not m and k + 1 < len(paras) and len(p.text) <= _TITLE_LINE_CHARS and _TITLE_START.search(mtext):
+            # A title broken over two lines: "…2025年政府信息公开" / "工作年度报告".
+            m = _TITLE.search(mtext + mainland(paras[k + 1].text)[:_TITLE_LINE_CHARS])
+            if m and m.start("year") >= len(mtext):
+                m = None
         if not m or len(p.text) > 80:
             continue
         y0 = kept[m.start("year")]
@@ -147,13 +155,14 @@ def agency_and_year(doc: Document) -> tuple[Value, Value]:
             name = _clean_agency(strip_pinyin(doc.text[a:b].replace("\n", "")))
             agency = text_value(doc, a, b, name, state=State.TEXT, confidence=0.9)
             agency.flag("agency taken from the text, not the title", 0.6)
-    if year is None:
-        for p in paras:
-            m = _PERIOD.search(p.text)
-            if m:
-                year = _text_value(doc, p, int(m.group(1)), m.group(1), m.start(1), State.NUMBER)
-                year.flag("year taken from the statistics period, not the title", 0.7)
-                break
+    period = next(((p, m) for p in paras if (m := _PERIOD.search(p.text))), None)
+    if year is None and period is not None:
+        p, m = period
+        year = _text_value(doc, p, int(m.group(1)), m.group(1), m.start(1), State.NUMBER)
+        year.flag("year taken from the statistics period, not the title", 0.7)
+    elif year is not None and period is not None and int(period[1].group(1)) != year.value:
+        # Which one is wrong is for a reviewer to say; the title's year stays.
+        year.flag(f"the title says {year.value} but the statistics period starts in {period[1].group(1)}", 0.5)
     if year is None:
         counts = Counter(int(y) for y in _YEAR.findall(doc.text[:5000]))
         if counts:

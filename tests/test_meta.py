@@ -45,3 +45,29 @@ def test_a_sentence_fragment_is_never_the_agency(tmp_path: Path) -> None:
     record = extract_file(path)
     assert record.fields["meta.agency"] is None
     assert "meta.agency" in record.review
+
+
+def test_a_title_broken_over_two_lines_names_agency_and_year(tmp_path: Path) -> None:
+    path = tmp_path / "r.txt"
+    path.write_text("某区卫生健康局2025年政府信息公开\n工作年度报告" + BODY, encoding="utf-8")
+    record = extract_file(path)
+    assert record.fields["meta.agency"] == "某区卫生健康局"
+    assert record.fields["meta.year"] == 2025
+    assert "meta.agency" not in record.review
+
+
+def test_a_period_that_contradicts_the_title_flags_the_year(tmp_path: Path) -> None:
+    path = tmp_path / "r.txt"
+    text = "某区卫生健康局2023年政府信息公开工作年度报告\n一、总体情况\n本报告所列数据的统计期限自202211日起至20221231日止。\n"
+    path.write_text(text, encoding="utf-8")
+    record = extract_file(path)
+    assert record.fields["meta.year"] == 2023  # never overwritten
+    assert "2022" in record.review["meta.year"]
+
+
+def test_a_period_with_lost_digits_gives_the_year(tmp_path: Path) -> None:
+    path = tmp_path / "r.txt"
+    path.write_text("一、总体情况\n本报告所列数据的统计期限自202311日起至20231231日止。\n", encoding="utf-8")
+    record = extract_file(path)
+    assert record.fields["meta.year"] == 2023
+    assert "meta.year" in record.review
