@@ -190,6 +190,9 @@ _PROACTIVE = re.compile(r"(?<!不)主动公开(?!\s*(?:基本)?(?:目录|指南)
 _AS_OF = re.compile(r"(?:截至|截止)(?!\s*(?P<year>\d{4})\s*年\s*12\s*月\s*31\s*日)")
 
 
+_ORDINAL_BEFORE = re.compile(r"第[\s一二两三四五六七八九十百千万〇零\d]*$")
+
+
 @dataclass
 class _Candidate:
     match: re.Match[str]
@@ -204,6 +207,8 @@ def _candidates(text: str, year: int | None) -> list[_Candidate]:
     year_words = ("全年", "本年", "年度", "今年") + ((f"{year}年", f"{year} 年") if year else ())
     out: list[_Candidate] = []
     for m in _COUNT.finditer(text):
+        if _ORDINAL_BEFORE.search(text, max(0, m.start() - 8), m.start()):
+            continue  # 第 二 十 条: an ordinal with its characters spaced apart
         clause_start = max((b.end() for b in _CLAUSE_BREAK.finditer(text, 0, m.start())), default=0)
         clause = text[clause_start : m.start()]
         if not _PUBLISHED.search(clause) or _NOT_PUBLISHED.search(clause):
@@ -236,7 +241,10 @@ def proactive_count(doc: Document, layout: Layout, year: int | None) -> Value:
     """
     # Some 2019-template reports state it under 二、主动公开政府信息情况, before the table.
     for section in (1, 2):
-        txt = _Text.of(layout.section_text(doc, section))
+        paras = layout.section_text(doc, section)
+        if section == 2:
+            paras = [p for p in paras if _PROSE.search(p.text)]  # not the table's header lines
+        txt = _Text.of(paras)
         found = _candidates(txt.text, year)
         if found:
             break
@@ -253,6 +261,7 @@ def proactive_count(doc: Document, layout: Layout, year: int | None) -> Value:
     return v
 
 
+_PROSE = re.compile(r"[，。；,;]")
 _PROACTIVE_CONFIDENCE = 0.8
 _GUESS_CONFIDENCE = 0.5
 
