@@ -52,7 +52,7 @@ def test_proactive_count_reads_the_headline(tmp_path: Path, sentence: str, expec
     assert raw is not None and str(expected) in raw
 
 
-@pytest.mark.parametrize("heading", ["第二十条第（一）项", "第 二 十 条 第 （ 一 ） 项", "主动公开第二十条规定的信息二十条"])
+@pytest.mark.parametrize("heading", ["第二十条第（一）项", "第 二 十 条 第 （ 一 ） 项", "主动公开第二十条规定的信息二十条。"])
 def test_an_ordinal_of_the_regulation_is_not_a_count(tmp_path: Path, heading: str) -> None:
     # "第二十条" reads like 二十条 (twenty items); with no statement the fact is null and flagged.
     value, flagged, _, _ = _fact(tmp_path, "s1.proactive_count", "一、总体情况\n我局认真落实条例。", f"二、主动公开政府信息情况\n{heading}")
