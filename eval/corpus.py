@@ -19,12 +19,26 @@ from ..bundled import GOLD, SEEDS
 from ..extract.load import load
 from ..schemas.template import T2_ROWS, T3_COLUMNS, T3_RESULT_ROWS, T3_ROWS, T4_COLUMNS, T4_GROUPS, TemplateId
 from .degrade import scanned_pdf, scanned_tiff
+from .flatten import flatten
 from .layout import Picture, ReportLayout
-from .render import layout_from_document, render_docx, render_html, render_pdf, render_text, with_table_pictures
+from .render import layout_from_document, render_docx, render_html, render_pdf, render_scraped, render_text, with_table_pictures
+from .scrape import cut_layout, damage_page
 
 TEXT_FORMATS = ("html", "gbk.html", "docx", "pdf", "txt", "md")
-# Text as crawlers and copy-paste give it: one cell per line, a row per line of space-separated cells.
-SCRAPED_FORMATS = ("cells.txt", "rows.txt")
+# Text as crawlers and copy-paste give it, each under random site chrome, broken titles and
+# dates that lost digits (scrape.damage_page): one cell per line (with '|' openers and fillers,
+# header words broken), a row per line of space-separated cells, '|' rows (and, as extra
+# ``<name>_cut`` reports, excerpts cut inside a table-三 row), a whole table on one line, and
+# text_content() digit runs with a line per row or a line per table.
+SCRAPED_STYLE = {"cells.txt": "cells", "rows.txt": "rowline", "pipes.txt": "pipes", "line.txt": "line"}
+RUNS_MODE = {"runs.txt": "rows", "runs1.txt": "tables"}
+SCRAPED_FORMATS = (*SCRAPED_STYLE, *RUNS_MODE)
+# Forms that drop empty cells (space-separated, glued digits): a blank cell there cannot be
+# placed, so these print every null cell with a mark ('/', '—'); gold stays null.  The gate
+# must measure reading, not recovery of what the text no longer carries.
+LOSSY_FORMATS = ("rows.txt", "line.txt", "runs.txt", "runs1.txt")
+LOSSY_MARKS = ("/", "—")  # not '-': glued to digits it reads as a sign
+CUT_SHARE = 0.34  # reports whose pipes.txt also comes as an excerpt cut inside table 三
 # Tables as screenshots inside a document (the Wendeng case), and whole scans.
 IMAGE_FORMATS = ("img.html", "img.docx", "img.pdf", "scan.pdf", "scan.tif")
 FORMATS = TEXT_FORMATS + IMAGE_FORMATS
@@ -87,6 +101,24 @@ def blank_marks(rng: random.Random, fields: dict[str, Any]) -> dict[str, str]:
     return {k: mark for k, v in fields.items() if v is None and k.startswith(("t2.", "t3.", "t4."))}
 
 
+def lossy_display(rng: random.Random, fields: dict[str, Any], display: dict[str, str]) -> dict[str, str]:
+    """Display marks for a form that drops empty cells: every null table cell printed with a mark."""
+    nulls = [k for k, v in fields.items() if v is None and k.startswith(("t2.", "t3.", "t4."))]
+    if not nulls or (display and set(display.values()) <= set(LOSSY_MARKS)):
+        return display
+    mark = rng.choice(LOSSY_MARKS)
+    return {k: mark for k in nulls}
+
+
+def render_scraped_format(layout: ReportLayout, fmt: str, fields: dict[str, Any], rng: random.Random) -> tuple[str, list[str]]:
+    """A scraped-text format of the report: page damage first, then the format's table form."""
+    page, applied = damage_page(layout, fields, rng)
+    if fmt in RUNS_MODE:
+        return flatten(render_html(page, chrome=False), RUNS_MODE[fmt], rng), applied
+    text, knobs = render_scraped(page, style=SCRAPED_STYLE[fmt], seed=rng.randrange(1 << 30))
+    return text, applied + [k for k, on in knobs.items() if on]
+
+
 def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ...] = FORMATS, scan_every: int = 1) -> list[Path]:
     """Write ``count`` reports × ``formats`` under ``out/docs`` and their gold under ``out/gold``.
 
@@ -118,7 +150,7 @@ def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ..
         name = f"gen{seed:03d}_{k:03d}"
         layout: ReportLayout = layout_from_document(load(seed_path), fields, template, display)
         gold = {"source": f"{name}.html", "fields": fields, "absent": [], "notes": f"generated from {seed_path.stem}; style={style}; broken_relation={broken_key or 'none'}; blanks={next(iter(display.values()), 'empty')}"}
-        (out / "gold" / f"{name}.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1), encoding="utf-8")
+        scraped_notes: list[str] = []
         pictured = with_table_pictures(layout, dpi=rng.choice([110, 150, 200])) if any(f.startswith("img.") for f in formats) else layout
         for fmt in formats:
             if fmt.startswith("scan.") and k % scan_every:
@@ -149,9 +181,37 @@ def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ..
                     render_pdf(layout, clean)
                     (scanned_pdf if fmt == "scan.pdf" else scanned_tiff)(clean, path, rng)
             elif fmt in SCRAPED_FORMATS:
-                style = "cells" if fmt == "cells.txt" else "rowline"
-                path.write_text(render_text(layout, style=style, seed=rng.randrange(1 << 30)), encoding="utf-8")
+                # Its own generator per report and format: adding a format never changes the others.
+                sub = random.Random(f"{seed}:{k}:{fmt}:{rng.randrange(1 << 30)}")
+                marks = lossy_display(sub, fields, display) if fmt in LOSSY_FORMATS else display
+                shown = layout_from_document(load(seed_path), fields, template, marks) if marks != display else layout
+                text, applied = render_scraped_format(shown, fmt, fields, sub)
+                path.write_text(text, encoding="utf-8")
+                if marks != display:
+                    applied.insert(0, f"nulls_printed={next(iter(marks.values()))}")
+                scraped_notes.append(f"{fmt}: {','.join(applied) or 'plain'}")
+                if fmt == "pipes.txt" and sub.random() < CUT_SHARE:
+                    written.append(_write_cut(out, name, gold, layout, template, sub))
             elif fmt in ("txt", "md"):
                 path.write_text(render_text(layout, style="tsv" if fmt == "txt" else "markdown", seed=rng.randrange(1 << 30)), encoding="utf-8")
             written.append(path)
+        if scraped_notes:
+            gold["notes"] += "; " + "; ".join(scraped_notes)
+        (out / "gold" / f"{name}.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1), encoding="utf-8")
     return written
+
+
+def _write_cut(out: Path, name: str, gold: dict[str, Any], layout: ReportLayout, template: TemplateId, rng: random.Random) -> Path:
+    """The report's pipes.txt as an excerpt cut inside a table-三 row, with its own gold (keys past the cut absent)."""
+    cut = cut_layout(layout, gold["fields"], template, rng)
+    assert cut is not None, "every generated report has a table 三"
+    excerpt, absent = cut
+    fields = {k: v for k, v in gold["fields"].items() if not any(k == p or k.startswith(p + ".") for p in absent)}
+    cut_name = f"{name}_cut"
+    text, applied = render_scraped_format(excerpt, "pipes.txt", fields, rng)
+    path = out / "docs" / f"{cut_name}.pipes.txt"
+    path.write_text(text, encoding="utf-8")
+    notes = f"{gold['notes']}; excerpt of {name} cut inside table 三 row {absent[0]}; pipes.txt: {','.join(applied) or 'plain'}"
+    cut_gold = {"source": f"{cut_name}.html", "fields": fields, "absent": absent, "notes": notes}
+    (out / "gold" / f"{cut_name}.json").write_text(json.dumps(cut_gold, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path

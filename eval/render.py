@@ -190,6 +190,14 @@ def render_pdf(layout: ReportLayout, path: Path) -> None:
 # ---- plain-text exports --------------------------------------------------------------
 
 TEXT_STYLES = ("tsv", "markdown")
+# How crawlers and copy-paste give a table (see scraped_table): one cell per line, a row per
+# line of space- or '|'-separated cells, or a whole table on one line.
+SCRAPED_STYLES = ("cells", "rowline", "pipes", "line")
+
+# Header words real exports break over two lines, cut after these openings ('本年新' / '制作数量').
+_HEADER_CUTS = ("本年新", "本年", "上一年", "对外公开", "现行有效", "结果", "尚未", "其他", "法律", "社会")
+_MAX_PAD = 2  # spaces around a padded cell, as in real_008
+_EXTRA_COLUMNS = 3  # most empty filler columns a '|' row gains at its end
 
 
 def _spaced(text: str, rng: random.Random) -> str:
@@ -205,13 +213,94 @@ def _spaced(text: str, rng: random.Random) -> str:
     return text
 
 
+def _is_label(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _header_break(text: str) -> str:
+    """A header word broken over two lines where web tables wrap it: '本年新' / '制作数量'."""
+    for opening in _HEADER_CUTS:
+        if text.startswith(opening) and len(text) >= len(opening) + 2:
+            return text[: len(opening)] + "\n" + text[len(opening) :]
+    return text
+
+
+def _header_rows(spec: TableSpec) -> set[int]:
+    """Rows with no number in them: column headers and the 第二十条 section rows."""
+    return {r for r, row in enumerate(spec.rows) if all(_is_label(c.text) or not c.text for c in row)}
+
+
+def scraped_table(spec: TableSpec, style: str, rng: random.Random, knobs: dict[str, bool]) -> list[str]:
+    """One table as a crawler or a copy-paste gives it; the cells are the page's (spanned positions absent).
+
+    ``knobs`` (drawn once per document by the caller) choose the variant of the style:
+    cells: ``blank_lines``, ``openers`` (a lone '|' opens each row and each cell ends ' |',
+    as real_003), ``fillers`` ('| |||' after a spanning cell, trailing '||'), ``padding``,
+    ``header_breaks``; pipes: ``leading_bar``, ``fillers``, ``extra_columns``;
+    line: ``spaced_labels`` (every label character apart: '规 章 0 0 0').
+    """
+    headers = _header_rows(spec)
+    lines: list[str] = []
+    if style == "line":
+        # The whole table on one line; empty cells vanish, so the caller prints no blank cells here.
+        words = [(" ".join(c.text.replace(" ", "")) if knobs.get("spaced_labels") and _is_label(c.text) else _spaced(c.text, rng)) for row in spec.rows for c in row if c.text]
+        return [" ".join(words), ""]
+    for r, row in enumerate(spec.rows):
+        if style == "rowline":
+            # Each row on one line, its cells separated by spaces (empty cells vanish).
+            lines.append(" ".join(_spaced(c.text, rng) for c in row if c.text))
+            continue
+        if style == "pipes":
+            cells = [_spaced(c.text, rng) for c in row]
+            if knobs.get("fillers"):
+                cells = [t for c, t in zip(row, cells) for t in [t] + [""] * (c.colspan - 1)]
+            if knobs.get("extra_columns") and rng.random() < 0.3:
+                cells += [""] * rng.randint(1, _EXTRA_COLUMNS)
+            lines.append(("| " if knobs.get("leading_bar") else "") + " | ".join(cells) + " |")
+            continue
+        # cells: every cell on its own line.
+        if knobs.get("openers"):
+            lines.append("|")
+        for k, c in enumerate(row):
+            text = c.text
+            if r in headers and knobs.get("header_breaks") and rng.random() < 0.7:
+                text = _header_break(text)
+            elif _is_label(text):
+                text = _spaced(text, rng)
+            if knobs.get("padding") and text:
+                text = " " * rng.randint(0, _MAX_PAD) + text + " " * rng.randint(0, _MAX_PAD)
+            line = f"{text} |" if knobs.get("openers") and text else (text or "|")
+            if knobs.get("fillers") and c.colspan > 1:
+                # A spanning cell copied as itself plus a '|' per column it covers: '第二十条第(一)项 | |||'.
+                line = (line if line.endswith("|") else line + " |") + " " + "|" * (c.colspan - 1)
+            elif knobs.get("fillers") and k == len(row) - 1 and rng.random() < 0.2:
+                line += " ||"
+            lines.append(line)
+            if knobs.get("blank_lines"):
+                lines.append("")
+    lines.append("")
+    return lines
+
+
+def scraped_knobs(style: str, rng: random.Random) -> dict[str, bool]:
+    """The variant of a scraped style one document gets (each knob is a habit of some real site)."""
+    names = {"cells": ("blank_lines", "openers", "fillers", "padding", "header_breaks"), "pipes": ("leading_bar", "fillers", "extra_columns"), "line": ("spaced_labels",), "rowline": ()}[style]
+    return {n: rng.random() < 0.5 for n in names}
+
+
 def render_text(layout: ReportLayout, *, style: str = "tsv", seed: int = 0) -> str:
-    """A plain-text export: tab-separated rows (Word/WPS 'save as text') or a markdown pipe table.
+    """A plain-text export: tab-separated rows (Word/WPS 'save as text'), a markdown pipe table, or a scraped style.
 
     Merged cells appear once and leave empty cells where the span continued, and
     label cells get the spacing damage of real exports; numbers are left as printed.
     """
+    return render_scraped(layout, style=style, seed=seed)[0]
+
+
+def render_scraped(layout: ReportLayout, *, style: str, seed: int = 0) -> tuple[str, dict[str, bool]]:
+    """The text of ``render_text`` and the variant knobs it drew (empty for tsv and markdown)."""
     rng = random.Random(seed)
+    knobs = scraped_knobs(style, rng) if style in SCRAPED_STYLES else {}
     lines: list[str] = []
     for block in layout.blocks:
         if isinstance(block, Picture):
@@ -220,21 +309,12 @@ def render_text(layout: ReportLayout, *, style: str = "tsv", seed: int = 0) -> s
         if not isinstance(block, TableSpec):
             lines += [block, ""]
             continue
+        if style in SCRAPED_STYLES:
+            lines += scraped_table(block, style, rng, knobs)
+            continue
         grid = [[""] * block.n_cols for _ in block.rows]
         for r, c, cell in placed(block):
             grid[r][c] = _spaced(cell.text, rng)
-        if style == "cells":
-            # Web tables copied as text: every cell on its own line, blank lines between,
-            # a lone "|" for an empty cell, cells padded with spaces.
-            for row in grid:
-                for text in row:
-                    lines += [f"{' ' * rng.randrange(3)}{text}{' ' * rng.randrange(3)}" if text else "|", ""]
-            continue
-        if style == "rowline":
-            # Each row on one line, its cells separated by spaces (empty cells vanish).
-            lines += [" ".join(c for c in row if c) for row in grid]
-            lines.append("")
-            continue
         if style == "markdown":
             lines.append("| " + " | ".join(grid[0]) + " |")
             lines.append("|" + "---|" * block.n_cols)
@@ -242,4 +322,4 @@ def render_text(layout: ReportLayout, *, style: str = "tsv", seed: int = 0) -> s
         else:
             lines += ["\t".join(row) for row in grid]
         lines.append("")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", knobs

@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default="corpus", help="output folder (default: corpus)")
     c.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same corpus")
     c.add_argument("--count", type=int, default=8, help="reports to generate (each in every format)")
-    c.add_argument("--formats", default="", help="comma-separated subset of html,gbk.html,docx,pdf,txt,md,img.html,img.docx,img.pdf,scan.pdf,scan.tif,cells.txt,rows.txt (default: all but the last two)")
+    c.add_argument("--formats", default="", help="comma-separated subset of html,gbk.html,docx,pdf,txt,md,img.html,img.docx,img.pdf,scan.pdf,scan.tif and the scraped-text cells.txt,rows.txt,pipes.txt,line.txt,runs.txt,runs1.txt (default: all but the scraped text)")
     c.add_argument("--scan-every", type=int, default=1, help="render scanned formats for every n-th report only (default 1: all)")
     c.set_defaults(func=_corpus)
     h = sub.add_parser("hostile", help="generate damaged and hostile inputs (zip bombs, huge pictures, FIFOs, …) to test a batch against")
