@@ -61,6 +61,9 @@ class Cell:
     # Set by OCR only: the engine's confidence in the reading, and what was done to it.
     confidence: float | None = None
     note: str | None = None
+    # Text exports: the cell is a stretch of a row's value text that may hold several
+    # cells run together (a scraper's glued output); the row reader cuts it.
+    run: bool = False
 
 
 @dataclass(slots=True)

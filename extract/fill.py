@@ -42,9 +42,9 @@ def slot_value(doc: Document, slot: Slot, table: Table, row: int, *, method: Met
         return v
     if cell is not None and cell.confidence is not None:
         return _ocr_value(p.value, p.raw, p.state, prov, cell, slot.note)
-    v = Value(value=p.value, raw=p.raw, state=p.state, provenance=prov, method=method, confidence=1.0)
+    v = Value(value=p.value, raw=p.raw, state=p.state, provenance=prov, method=slot.method or method, confidence=1.0)
     if slot.note:
-        v.flag(slot.note, 0.6)
+        v.flag(slot.note, slot.confidence if slot.confidence is not None else 0.6)
     return v
 
 

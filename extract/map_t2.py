@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from ..schemas import Report, TemplateId
-from ..schemas.template import T2_ROWS
+from ..schemas.template import DECIMAL_KEYS, SIGNED_COLUMNS, T2_ROWS, T2RowSpec
 from .document import Cell, Document, Table
 from .fill import missing, slot_value
 from .labels import containment, norm
-from .rows import read_row, value_region
+from .rows import RowRead, read_row, resolve_runs, value_region
+from .split import Shape
 
 _MIN_SIM = 0.8
 
@@ -27,15 +28,29 @@ def _find(label: str, tables: list[Table]) -> tuple[Table, int, list[Cell]] | No
     return None if best is None else (best[2], best[3], best[4])
 
 
+def _shape(spec: T2RowSpec) -> Shape:
+    """No relation ties a row of table 二 together: only its cells' kinds and number."""
+    cols = spec.columns
+    return Shape(
+        len(cols),
+        signed=frozenset(j for j, c in enumerate(cols) if c in SIGNED_COLUMNS),
+        decimal=frozenset(j for j, c in enumerate(cols) if f"t2.{spec.key}.{c}" in DECIMAL_KEYS),
+    )
+
+
 def map_t2(doc: Document, tables: list[Table], template: TemplateId, report: Report, why_missing: str) -> None:
-    for spec in T2_ROWS[template]:
-        found = _find(spec.label, tables) if tables else None
-        if found is None:
+    specs = T2_ROWS[template]
+    found = [_find(spec.label, tables) if tables else None for spec in specs]
+    reads: list[RowRead | None] = [read_row(f[2], len(spec.columns)) if f is not None else None for spec, f in zip(specs, found)]
+    # Glued rows of one shape are cut together, so that a row showing the table leaves
+    # cells empty keeps a length from pinning the others.
+    resolve_runs(reads, [_shape(spec) for spec in specs])
+    for spec, hit, read in zip(specs, found, reads):
+        if hit is None or read is None:
             reason = why_missing if not tables else f"row '{spec.label}' not found in table 二"
             for col in spec.columns:
                 report.set(f"t2.{spec.key}.{col}", missing(doc, reason))
             continue
-        table, index, cells = found
-        read = read_row(cells, len(spec.columns))
+        table, index, _ = hit
         for col, slot in zip(spec.columns, read.slots):
             report.set(f"t2.{spec.key}.{col}", slot_value(doc, slot, table, index))

@@ -5,15 +5,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..schemas import Report, State, TemplateId
+from ..schemas.relations import t3_relations
 from ..schemas.template import T3_COLUMNS, T3_ROWS, RowSpec
 from .document import Cell, Document, Table
 from .fill import missing, slot_value
 from .labels import containment, leading_ordinal, norm
 from .numbers import parse_cell
-from .rows import read_row, row_sum_relation, value_region
+from .rows import RowRead, read_row, resolve_runs, row_sum_relation, value_region
+from .split import Equation, Shape
 
 _MIN_SIM = 0.6
 _RELATION = row_sum_relation(len(T3_COLUMNS) - 1)
+# Glued rows: seven cells, the last the sum of the six.
+_SHAPE = Shape(len(T3_COLUMNS), groups=1)
+
+
+def equations(template: TemplateId) -> list[Equation]:
+    """Table 三's column relations (schemas.relations) over (row index, column index).
+
+    Each row's own 总计 relation is left out: the row cutter applies it inside a row.
+    """
+    rows = {spec.key: k for k, spec in enumerate(T3_ROWS[template])}
+    cols = {c: j for j, (c, _) in enumerate(T3_COLUMNS)}
+    out = []
+    for rel in t3_relations(template, ()):
+        terms = []
+        for sign, keys in ((1, rel.left), (-1, rel.right)):
+            for key in keys:
+                row, col = key.removeprefix("t3.").rsplit(".", 1)
+                terms.append((rows[row], cols[col], sign))
+        out.append(Equation(rel.name, tuple(terms)))
+    return out
+
+
+_EQUATIONS = {t: equations(t) for t in T3_ROWS}
 
 
 @dataclass
@@ -86,14 +111,17 @@ def _cut_off(doc: Document, row: _Row) -> bool:
 def map_t3(doc: Document, tables: list[Table], template: TemplateId, report: Report, why_missing: str) -> None:
     specs = T3_ROWS[template]
     matched = align(specs, _rows(tables)) if tables else {}
+    reads: list[RowRead | None] = [read_row(matched[k].cells, len(T3_COLUMNS), relation=_RELATION) if k in matched else None for k in range(len(specs))]
+    # Rows that came as glued text are cut all together, under the column relations too.
+    resolve_runs(reads, _SHAPE, _EQUATIONS[template])
     for k, spec in enumerate(specs):
         row = matched.get(k)
-        if row is None:
+        read = reads[k]
+        if row is None or read is None:
             reason = why_missing if not tables else f"row '{spec.label}' not found in table 三"
             for col, _ in T3_COLUMNS:
                 report.set(f"t3.{spec.key}.{col}", missing(doc, reason))
             continue
-        read = read_row(row.cells, len(T3_COLUMNS), relation=_RELATION)
         if _cut_off(doc, row) and any(slot.parsed is None or slot.inferred or slot.note for slot in read.slots):
             # The text ends inside this row (a page excerpt): what follows the cut is unknown,
             # so nothing of the row is read, however its visible cells would fit.

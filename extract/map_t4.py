@@ -8,7 +8,8 @@ from .document import Cell, Document, Table
 from .fill import missing, slot_value
 from .labels import containment, norm
 from .numbers import parse_cell
-from .rows import grouped_relation, read_row, row_sum_relation, value_region
+from .rows import grouped_relation, read_row, resolve_runs, row_sum_relation, value_region
+from .split import Shape
 
 _WIDTH = len(T4_COLUMNS)
 
@@ -29,6 +30,7 @@ def map_t4(doc: Document, tables: list[Table], report: Report, why_missing: str)
     if len(rows) == 1:
         table, index, cells = rows[0]
         read = read_row(cells, _WIDTH * len(T4_GROUPS), relation=grouped_relation(len(T4_GROUPS), _WIDTH))
+        resolve_runs([read], Shape(_WIDTH * len(T4_GROUPS), groups=len(T4_GROUPS)))
         for key, slot in zip([k for g in keys for k in g], read.slots):
             report.set(key, slot_value(doc, slot, table, index))
         return
@@ -39,8 +41,9 @@ def map_t4(doc: Document, tables: list[Table], report: Report, why_missing: str)
         named = [max(range(len(T4_GROUPS)), key=lambda g: containment(norm(T4_GROUPS[g][1]), lab)) for lab in labels]
         if all(labels) and sorted(named) == order:
             order = named
-        for (table, index, cells), g in zip(rows, order):
-            read = read_row(cells, _WIDTH, relation=row_sum_relation(_WIDTH - 1))
+        reads = [read_row(cells, _WIDTH, relation=row_sum_relation(_WIDTH - 1)) for _, _, cells in rows]
+        resolve_runs(reads, Shape(_WIDTH, groups=1))
+        for (table, index, _), g, read in zip(rows, order, reads):
             for key, slot in zip(keys[g], read.slots):
                 report.set(key, slot_value(doc, slot, table, index))
         return

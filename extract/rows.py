@@ -14,9 +14,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..schemas import State
+from ..schemas import Method, State
 from .document import Cell, Location
 from .numbers import Parsed, parse_cell
+from .split import AGREED, PINNED_BY_LENGTH, PINNED_BY_ROW, PINNED_BY_TABLE, Equation, Part, Reading, RowResult, Segment, Shape, TableResult, decide, listing, row_readings, supported
 
 Relation = Callable[[Sequence[float | None]], bool | None]  # None: not assessable
 
@@ -28,6 +29,8 @@ class Slot:
     col: int | None  # grid column of the cell
     note: str | None = None  # set when confidence should drop and review is needed
     inferred: bool = False
+    method: Method | None = None  # how the value was had, where not the format's own reading
+    confidence: float | None = None  # with ``note``: how far the reading can be trusted
 
 
 @dataclass(slots=True)
@@ -35,10 +38,14 @@ class RowRead:
     slots: list[Slot]
     label: str
     notes: list[str] = field(default_factory=list)
+    # Glued row text (a scraper's output): the value text's space-free stretches, and the
+    # cell each came from.  The row's slots are filled by :func:`resolve_runs`.
+    run: list[Segment] | None = None
+    run_cells: list[Cell] = field(default_factory=list)
 
 
 def _is_label(cell: Cell) -> bool:
-    return bool(cell.text.strip()) and parse_cell(cell.text) is None
+    return not cell.run and bool(cell.text.strip()) and parse_cell(cell.text) is None
 
 
 _GLUED_DIGITS = re.compile(r"^(?P<label>.*[\u4e00-\u9fff）)])\s*(?P<digits>\d[\d ]*)$")
@@ -115,6 +122,8 @@ def _split_run(digits: str, n: int, relation: Relation | None, limit: int = 2000
 
 def read_row(cells: Sequence[Cell], n: int, *, relation: Relation | None = None, decimal: bool = False) -> RowRead:
     label, region = value_region(cells)
+    if any(c.run for _, c in region):
+        return _run_row(label, [c for _, c in region], n)
     parsed = [(col, c, parse_cell(c.text, decimal=decimal)) for col, c in region]
     slots = [Slot(p, c, col, p.note if p else None) for col, c, p in parsed]
 
@@ -220,3 +229,143 @@ def _infer(vec: list[Slot | None], relation: Relation | None, note: str) -> list
     value = int(value) if float(value).is_integer() else value
     out[h] = Slot(Parsed(State.NUMBER, value, ""), None, None, note + "; missing cell inferred from the row's 总计 relation", inferred=True)
     return out
+
+
+# ---- Glued row text: runs cut by the template's relations ------------------------
+
+_SPACE = re.compile(r"\S+")
+
+
+def _run_row(label: str, region: list[Cell], n: int) -> RowRead:
+    """A row whose values came as text: each space-free stretch is a segment to cut."""
+    segs: list[Segment] = []
+    origin: list[Cell] = []
+    for c in region:
+        if not c.run:
+            if c.text.strip():
+                segs.append(Segment(c.text.strip(), c.loc.span[0] if c.loc.span else None, whole=True))
+                origin.append(c)
+            continue
+        base = c.loc.span[0] if c.loc.span else None
+        for m in _SPACE.finditer(c.text):
+            segs.append(Segment(m.group(), base + m.start() if base is not None else None))
+            origin.append(c)
+    blank = region[0] if region else None
+    return RowRead([Slot(None, blank, None, "row not cut yet") for _ in range(n)], label, run=segs, run_cells=origin)
+
+
+def _fixed(read: RowRead) -> Reading | None:
+    """A row read cell by cell, as one reading (None when a cell has no reading)."""
+    parts = []
+    for s in read.slots:
+        p = s.parsed
+        if p is None or p.state not in (State.NUMBER, State.BLANK, State.DASH) or s.inferred:
+            return None
+        parts.append(Part(p.value, p.state))
+    return tuple(parts)
+
+
+def resolve_runs(reads: Sequence[RowRead | None], shape: Shape | Sequence[Shape], equations: Sequence[Equation] = ()) -> None:
+    """Cut every glued row of one table, all rows together, and fill its slots.
+
+    ``reads`` are the table's rows in the order ``equations`` number them (None: a row
+    not found).  Cells are first taken to all have text, which is what lets a length
+    pin a row; a table some row of which cannot be read so (it leaves cells empty and
+    the export dropped them) is read again with cells that may have no text.
+    """
+    runs = [i for i, r in enumerate(reads) if r is not None and r.run is not None]
+    if not runs:
+        return
+    shapes = [shape] * len(reads) if isinstance(shape, Shape) else list(shape)
+    fixed: dict[int, Reading | None] = {i: _fixed(r) for i, r in enumerate(reads) if r is not None and r.run is None}
+
+    def rows_for(vanish: bool) -> dict[int, RowResult]:
+        return {i: row_readings(reads[i].run or [], shapes[i], vanish=vanish) for i in runs}  # type: ignore[union-attr]
+
+    def table_for(rowres: dict[int, RowResult]) -> TableResult:
+        variables: list[list[Reading] | None] = []
+        for i in range(len(reads)):
+            if i in rowres:
+                variables.append(rowres[i].readings if rowres[i].complete else None)
+            else:
+                f = fixed.get(i)
+                variables.append([f] if f is not None else None)
+        return supported(variables, equations)
+
+    strict = rows_for(False)
+    loose: dict[int, RowResult] | None = None
+    if any(not r.readings and r.complete for r in strict.values()):
+        loose = rows_for(True)
+        if not any(not strict[i].readings and loose[i].readings for i in runs):
+            loose = None  # no row reads with empty cells either: the report's own sums fail
+    rowres = loose or strict
+    table = table_for(rowres)
+    if loose is None and table.used and table.complete and not table.solved:
+        # Every row reads with all cells present but the table's relations do not hold:
+        # perhaps cells were left empty; the table is read so if that makes it agree.
+        loose = rows_for(True)
+        retry = table_for(loose)
+        if retry.solved:
+            rowres, table = loose, retry
+    for i in runs:
+        read = reads[i]
+        assert read is not None and read.run is not None
+        read.slots = _run_slots(read, rowres[i], table, i, shapes[i])
+        read.notes.append("digits of the row ran together")
+
+
+def _run_slots(read: RowRead, rr: RowResult, table: TableResult, i: int, shape: Shape) -> list[Slot]:
+    n = shape.n
+    text = " ".join(s.text for s in read.run or [])
+    lead = f"digits of the row ran together ({text!r})"
+    anchor = read.run_cells[0] if read.run_cells else None
+    if not rr.complete:
+        return [Slot(None, anchor, None, f"{lead}; too many ways to cut it to enumerate, not split") for _ in range(n)]
+    if not rr.readings:
+        why = "the row's 总计 relation" if shape.groups else "the row's cells"
+        return [Slot(None, anchor, None, f"{lead}; no cut of it fits {why} (the report's own sums may be wrong)") for _ in range(n)]
+    by_table = table.solved and any(any(r == i for r, _, _ in eq.terms) for eq in table.used)
+    final = table.supported[i] if by_table else rr.readings
+    if len(rr.readings) == 1:
+        how, conf = ("only one cut fits the row's 总计 relation", PINNED_BY_ROW) if shape.groups else ("only one cut gives the row's cells", PINNED_BY_LENGTH)
+    elif len(final) == 1:
+        how, conf = (f"{len(rr.readings)} cuts fit the row; the table's column relations leave one", PINNED_BY_TABLE)
+    else:
+        how, conf = (f"{len(final)} cuts fit the relations; this cell reads the same in all", AGREED)
+    if not table.complete:
+        how += "; the table was too large to check its column relations"
+    elif table.used and not table.solved:
+        how += "; the table's column relations do not hold under any cut"
+    segs = read.run or []
+    if len(final) == 1 and len(segs) == n and all(p.seg == k and p.lo == 0 and p.hi == len(segs[k].text) for k, p in enumerate(final[0])):
+        # Spaces gave every cell: nothing was cut, the row reads as written.
+        return [_plain(read, k, p) for k, p in enumerate(final[0])]
+    out: list[Slot] = []
+    for d in decide(final, n):
+        if d.part is None:
+            out.append(Slot(None, anchor, None, f"{lead}; {len(final)} cuts fit the relations, none chosen; {listing(d.candidates)}"))
+            continue
+        part = d.part
+        if part.seg is None:
+            parsed = Parsed(State.BLANK, None, "")
+            cell = anchor
+            note = f"{lead}; {how}; no text for this cell: read as empty"
+        else:
+            cell = _segment_cell(read, part.seg)
+            parsed = Parsed(part.state, part.value, cell.text)
+            note = f"{lead}; {how}"
+        out.append(Slot(parsed, cell, None, note, method=Method.SPLIT, confidence=conf))
+    return out
+
+
+def _segment_cell(read: RowRead, k: int) -> Cell:
+    seg = (read.run or [])[k]
+    origin = read.run_cells[k]
+    span = (seg.start, seg.start + len(seg.text)) if seg.start is not None else origin.loc.span
+    return Cell(seg.text, Location(origin.loc.page, origin.loc.bbox, span, origin.loc.xpath))
+
+
+def _plain(read: RowRead, k: int, part: Part) -> Slot:
+    seg = (read.run or [])[k]
+    parsed = parse_cell(seg.text, decimal=isinstance(part.value, float)) or Parsed(part.state, part.value, seg.text)
+    return Slot(parsed, _segment_cell(read, k), None, parsed.note)

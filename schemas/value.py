@@ -27,6 +27,7 @@ class Method(str, Enum):
     LLM = "llm"
     HUMAN = "human"
     INFERRED = "inferred"  # derived from a 勾稽 relation; always flagged
+    SPLIT = "split"  # cut out of a run of glued digits by the template's relations; always flagged
 
 
 class Provenance(BaseModel):

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from ..document import Block, Cell, Location, Paragraph, Table
 from ..numbers import parse_cell
+from ..split import MARKS
 
 # A label line is short and is not a sentence; prose ends a stretch.
 _LABEL_MAX_CHARS = 60
@@ -51,6 +52,105 @@ def _row_line(p: Paragraph) -> re.Match[str] | None:
     return _ROW_LINE.match(_text(p))
 
 
+# ---- Glued rows: label text and value text with no separator --------------------
+# A scraper's text_content() runs a row's cells together ("规章021"), and where the page
+# had no breaks between rows, a whole table ("…内部事务信息1400000146.属于四类…").  A line
+# is read as rows when it alternates label text and value text (digits, '.', blank marks,
+# spaces) the way table rows do, and not the way a sentence does.
+_VALUE_CHARS = frozenset("0123456789.+/／—–-－ \t\u3000")
+_DIGITS = frozenset("0123456789")
+# The digit of an ordinal belongs to the label it numbers: "…1032．其他法律…" is 103, "2．其他…".
+_ORDINAL_DIGIT = re.compile(r"\d\s*[．.、]\s*(?=[\u4e00-\u9fff])")
+# A blank mark between two characters of a label is part of it: "本年增/减".
+_MARK_IN_WORD = re.compile(r"(?<=[\u4e00-\u9fff])[/／—–\-－](?=[\u4e00-\u9fff])")
+# Prose, not a table: sentence ends anywhere, or a number followed by its unit or a date.
+_PROSE = re.compile(r"[。！？；;]")
+_AFTER_NUMBER = re.compile(r"^\s*[条件项个次人年月日号时%％份篇家名万元亿余多）)，,、：:]")
+# What a row label ends with before its values.
+_LABEL_END = re.compile(r"[\u4e00-\u9fff）)”」』》]\s*$")
+# A table's header may run into its first row's label on one line; it may be long.
+_HEADER_MAX_CHARS = 240
+# A value-only line holds glued cells when it has several stretches, a stretch with a
+# leading zero, or more digits than one count cell holds.
+_ONE_CELL_DIGITS = 6
+
+
+@lru_cache(maxsize=16384)
+def _glued(text: str) -> tuple[tuple[int, int, int, int], ...] | None:
+    """(label start, label end, values start, values end) of each row a line holds, or None.
+
+    A row's label may be empty (a value-only line such as table 四's).  None when the line
+    is not glued rows: a sentence, a line without values, or values after which a unit follows.
+    """
+    if _PROSE.search(text) or not any(ch in _DIGITS for ch in text):
+        return None
+    value = [ch in _VALUE_CHARS for ch in text]
+    for m in _ORDINAL_DIGIT.finditer(text):
+        for k in range(m.start(), m.end()):
+            value[k] = False
+    for m in _MARK_IN_WORD.finditer(text):
+        value[m.start()] = False
+    # Stretches: alternate label and value text.
+    stretches: list[tuple[bool, int, int]] = []
+    for k, is_value in enumerate(value):
+        if stretches and stretches[-1][0] == is_value:
+            stretches[-1] = (is_value, stretches[-1][1], k + 1)
+        else:
+            stretches.append((is_value, k, k + 1))
+    # Spaces at a label's edges are the label's; a value stretch of spaces only is a label's too.
+    merged: list[tuple[bool, int, int]] = []
+    for is_value, a, b in stretches:
+        if is_value and not text[a:b].strip():
+            is_value = False
+        if merged and merged[-1][0] == is_value:
+            merged[-1] = (is_value, merged[-1][1], b)
+        else:
+            merged.append((is_value, a, b))
+    rows: list[tuple[int, int, int, int]] = []
+    label: tuple[int, int] | None = None
+    for is_value, a, b in merged:
+        if not is_value:
+            if rows and label is None and _AFTER_NUMBER.match(text[a:b]):
+                return None
+            label = (a, b)
+            continue
+        seg = text[a:b]
+        va, vb = a + len(seg) - len(seg.lstrip()), b - (len(seg) - len(seg.rstrip()))
+        if label is not None:
+            la, lb = label
+            words = text[la:lb]
+            limit = _HEADER_MAX_CHARS if not rows else _LABEL_MAX_CHARS
+            if not _LABEL_END.search(words) or len(words.replace(" ", "")) > limit:
+                return None
+            la += len(words) - len(words.lstrip())
+            lb -= len(words) - len(words.rstrip())
+            rows.append((la, lb, va, vb))
+        else:
+            rows.append((va, va, va, vb))
+        label = None
+    if not rows:
+        return None
+    if label is not None and len(rows) < _MIN_ROWS:
+        return None  # one label, its values, then more label text: a sentence
+    if len(rows) == 1 and rows[0][0] == rows[0][1]:
+        # A value-only line: glued cells, or one cell of a cell-per-line export.
+        values = text[rows[0][2] : rows[0][3]].split()
+        if len(values) < 2 and not any((v[0] == "0" and len(v) > 1) or sum(ch in _DIGITS for ch in v) > _ONE_CELL_DIGITS for v in values):
+            return None
+    return tuple(rows)
+
+
+def _glued_cells(p: Paragraph) -> list[list[Cell]]:
+    """The rows of a glued line: a label cell (if any) and one run cell for the values."""
+    rows = []
+    for la, lb, va, vb in _glued(p.text) or ():
+        cells = [_place(p, la, p.text[la:lb])] if lb > la else []
+        run = _place(p, va, p.text[va:vb])
+        run.run = True
+        rows.append([*cells, run])
+    return rows
+
+
 def _is_value(p: Paragraph) -> bool:
     return _value_text(p.text)
 
@@ -61,7 +161,7 @@ def _value_text(text: str) -> bool:
     if _EMPTY_CELL.match(text):
         return True
     line = Paragraph(text=text)
-    return parse_cell(_text(line)) is not None or bool(_tokens(line)) or _row_line(line) is not None
+    return parse_cell(_text(line)) is not None or bool(_tokens(line)) or _row_line(line) is not None or _glued(text) is not None
 
 
 def _is_label(p: Paragraph) -> bool:
@@ -72,6 +172,9 @@ def _cells(p: Paragraph) -> list[Cell]:
     """The line's cell, or one cell per value when a line holds several."""
     if _EMPTY_CELL.match(p.text):
         return [Cell(text="", loc=Location(page=p.loc.page, bbox=p.loc.bbox, span=p.loc.span, xpath=p.loc.xpath))]
+    glued = _glued_cells(p)
+    if len(glued) == 1 and len(glued[0]) == 1:
+        return glued[0]  # a value-only line of glued cells
     tokens = _tokens(p)
     row = _row_line(p) if not tokens else None
     if row is not None:
@@ -97,11 +200,18 @@ def _place(p: Paragraph, start: int, text: str) -> Cell:
 
 
 def _n_values(p: Paragraph) -> int:
+    if (glued := _glued(p.text)) is not None:
+        return sum(1 for _, _, a, b in glued for ch in p.text[a:b] if ch in _DIGITS or ch in MARKS)
     if (row := _row_line(p)) is not None:
         return len(row.group("values").split())
     if _EMPTY_CELL.match(p.text):
         return 0
     return len(_tokens(p)) or 1
+
+
+def _n_cells(c: Cell) -> int:
+    """Cells a cell may stand for: a run of glued cells up to one per digit or mark."""
+    return sum(1 for ch in c.text if ch in _DIGITS or ch in MARKS) if c.run else 1
 
 
 def _table(lines: list[Paragraph]) -> Table | None:
@@ -110,6 +220,14 @@ def _table(lines: list[Paragraph]) -> Table | None:
     labels: list[Paragraph] = []
     values: list[Paragraph] = []
     for p in lines:
+        glued = _glued(p.text)
+        if glued is not None and any(lb > la for la, lb, _, _ in glued):
+            # Label and values glued on one line: each row it holds is a row of its own.
+            if labels or values:
+                rows.append([c for x in (*labels, *values) for c in _cells(x)])
+                labels, values = [], []
+            rows.extend(_glued_cells(p))
+            continue
         if _row_line(p) is not None and not _tokens(p):
             # A whole row on one line is a row of its own.
             if labels or values:
@@ -127,7 +245,7 @@ def _table(lines: list[Paragraph]) -> Table | None:
     if labels or values:
         rows.append([c for x in (*labels, *values) for c in _cells(x)])
     n_values = sum(_n_values(p) for p in lines if _is_value(p))
-    with_values = [sum(1 for c in r if c.text and parse_cell(c.text) is not None) for r in rows]
+    with_values = [sum(_n_cells(c) for c in r if c.text and (c.run or parse_cell(c.text) is not None)) for r in rows]
     one_wide_row = max(with_values, default=0) >= _MIN_VALUES
     if n_values < _MIN_VALUES or (sum(1 for n in with_values if n) < _MIN_ROWS and not one_wide_row):
         return None
