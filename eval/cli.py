@@ -171,6 +171,15 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.max_silent is not None and ev.overall.silent > args.max_silent:
         console.print(f"[red]{ev.overall.silent} silent errors exceed --max-silent {args.max_silent}[/red]")
         failed = True
+    for spec in getattr(args, "min_table_accuracy", None) or []:
+        group, _, threshold = spec.partition("=")
+        counts = ev.by_table.get(group)
+        if counts is None or not threshold:
+            console.print(f"[red]--min-table-accuracy {spec!r}: give GROUP=VALUE with GROUP one of {', '.join(sorted(ev.by_table))}[/red]")
+            failed = True
+        elif counts.accuracy < float(threshold):
+            console.print(f"[red]{group} accuracy {counts.accuracy:.4f} is below --min-table-accuracy {spec}[/red]")
+            failed = True
     # fields.md counts hallucinations (values reported under `absent` prefixes) on their own;
     # a flagged one is not silent, so only this gate catches it.
     max_halluc = getattr(args, "max_hallucinations", None)
@@ -183,3 +192,9 @@ def run_eval(args: argparse.Namespace) -> int:
 def add_gate_options(parser: argparse.ArgumentParser) -> None:
     """The eval gates beyond --min-accuracy and --max-silent (for the ``eval`` sub-parser)."""
     parser.add_argument("--max-hallucinations", type=int, default=None, help="exit 1 when more values than this are reported under gold `absent` prefixes")
+    parser.add_argument(
+        "--min-table-accuracy",
+        action="append",
+        metavar="GROUP=VALUE",
+        help="exit 1 when a group of the by-table summary (meta, t2, t3, t4, s*) is below VALUE (0..1); repeatable",
+    )

@@ -55,7 +55,8 @@ class Layout:
         return [blk for blk in doc.blocks[a:b] if isinstance(blk, Paragraph)]
 
 
-def _heading_number(text: str) -> int | None:
+def heading_number(text: str) -> int | None:
+    """The section number (1–6) of a heading line such as '四、政府信息公开行政复议…', else None."""
     m = _HEADING.match(text)
     if not m:
         return None
@@ -69,7 +70,7 @@ def _heading_number(text: str) -> int | None:
 def _at_headings(table: Table) -> list[Table]:
     """A table that runs over a section heading (text exports that lost the breaks between
     tables 二, 三 and 四) is cut there, so each part is classified on its own."""
-    cuts = [r for r, row in enumerate(table.rows) if r and row and _heading_number(next((c.text for c in row if c.text.strip()), "")) in TABLE_SECTIONS.values()]
+    cuts = [r for r, row in enumerate(table.rows) if r and row and heading_number(next((c.text for c in row if c.text.strip()), "")) in TABLE_SECTIONS.values()]
     if not cuts:
         return [table]
     bounds = [0, *cuts, len(table.rows)]
@@ -82,7 +83,7 @@ def locate(doc: Document) -> Layout:
     last = 0
     for i, block in enumerate(doc.blocks):
         if isinstance(block, Paragraph):
-            n = _heading_number(block.text)
+            n = heading_number(block.text)
             # Headings come in order; a later "一、" inside section 三 is a sub-list, not a section.
             if n and n > last:
                 starts.append((n, i))

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from ..schemas import Report, State, TemplateId
 from ..schemas.relations import t3_relations
 from ..schemas.template import T3_COLUMNS, T3_ROWS, RowSpec
-from .document import Cell, Document, Table
+from .document import Cell, Document, Paragraph, Table
 from .fill import missing, slot_value
 from .labels import containment, leading_ordinal, norm
+from .locate import heading_number
 from .numbers import parse_cell
-from .rows import RowRead, read_row, resolve_runs, row_sum_relation, value_region
+from .rows import RowRead, Slot, read_row, resolve_runs, row_sum_relation, value_region
 from .split import Equation, Shape
 
 _MIN_SIM = 0.6
@@ -56,7 +57,7 @@ def _rows(tables: list[Table]) -> list[_Row]:
     for t in tables:
         for i, cells in enumerate(t.rows):
             label, region = value_region(cells)
-            has_values = any((p := parse_cell(c.text)) is not None and p.state is not State.BLANK for _, c in region)
+            has_values = any(c.run or ((p := parse_cell(c.text)) is not None and p.state is not State.BLANK) for _, c in region)
             rows.append(_Row(t, i, cells, label, norm(label), has_values))
     # A label-only line that does not start a new numbered item continues the
     # label of the row above it (labels wrapped over lines in text exports).
@@ -103,9 +104,42 @@ def align(specs: tuple[RowSpec, ...], rows: list[_Row]) -> dict[int, _Row]:
     return out
 
 
+# What may follow a table cut off by the end of an excerpt: page furniture (打印本页,
+# 关闭窗口, footers), not prose or another part of the report.
+_FURNITURE_CHARS = 80
+
+
 def _cut_off(doc: Document, row: _Row) -> bool:
-    """The row is the last thing in the document: the excerpt may end inside it."""
-    return bool(doc.blocks) and doc.blocks[-1] is row.table and row.index == len(row.table.rows) - 1
+    """The row ends the text's last table and only page furniture follows: the excerpt may end inside it."""
+    if row.index != len(row.table.rows) - 1:
+        return False
+    at = next((k for k, b in enumerate(doc.blocks) if b is row.table), None)
+    if at is None:
+        return False
+    after = doc.blocks[at + 1 :]
+    return all(isinstance(b, Paragraph) and len(b.text) <= _FURNITURE_CHARS and heading_number(b.text) is None for b in after)
+
+
+def _incomplete(slots: list[Slot]) -> bool:
+    """Some cell has no reading, or the row's last cells are empty after values: the cut took them."""
+    if any(slot.parsed is None or slot.inferred or slot.note for slot in slots):
+        return True
+    states = [slot.parsed.state for slot in slots if slot.parsed is not None]
+    return bool(states) and states[-1] is State.BLANK and any(st is not State.BLANK for st in states)
+
+
+def _without_next_ordinal(row: _Row, following: RowSpec) -> RowRead | None:
+    """The row read without its last cell when that cell is the next row's ordinal and the
+    rest is a whole row whose 总计 holds."""
+    _, region = value_region(row.cells)
+    if not region or not following.ordinal or region[-1][1].text.strip().rstrip(".．、") != following.ordinal:
+        return None
+    last = region[-1][1]
+    read = read_row([c for c in row.cells if c is not last], len(T3_COLUMNS), relation=_RELATION)
+    values = [s.parsed.value if s.parsed is not None and s.parsed.state is State.NUMBER else None for s in read.slots]
+    if _incomplete(read.slots) or _RELATION(values) is not True:
+        return None
+    return read
 
 
 def map_t3(doc: Document, tables: list[Table], template: TemplateId, report: Report, why_missing: str) -> None:
@@ -122,7 +156,10 @@ def map_t3(doc: Document, tables: list[Table], template: TemplateId, report: Rep
             for col, _ in T3_COLUMNS:
                 report.set(f"t3.{spec.key}.{col}", missing(doc, reason))
             continue
-        if _cut_off(doc, row) and any(slot.parsed is None or slot.inferred or slot.note for slot in read.slots):
+        if _cut_off(doc, row) and _incomplete(read.slots) and k + 1 < len(specs):
+            # "…属于国家秘密 0 0 0 0 0 0 0 2": the excerpt ends at the next row's ordinal.
+            read = _without_next_ordinal(row, specs[k + 1]) or read
+        if _cut_off(doc, row) and _incomplete(read.slots):
             # The text ends inside this row (a page excerpt): what follows the cut is unknown,
             # so nothing of the row is read, however its visible cells would fit.
             for col, _ in T3_COLUMNS:

@@ -321,6 +321,13 @@ def _run_slots(read: RowRead, rr: RowResult, table: TableResult, i: int, shape: 
     anchor = read.run_cells[0] if read.run_cells else None
     if not rr.complete:
         return [Slot(None, anchor, None, f"{lead}; too many ways to cut it to enumerate, not split") for _ in range(n)]
+    segs = read.run or []
+    if len(segs) == n and not rr.readings:
+        # Spaces gave every cell and the row's own sums fail: nothing needs cutting, so the
+        # row reads as written and the checks flag the relation the report breaks.
+        plain = [parse_cell(seg.text, decimal=k in shape.decimal) for k, seg in enumerate(segs)]
+        if all(p is not None and p.state in (State.NUMBER, State.DASH, State.BLANK) for p in plain):
+            return [Slot(p, _segment_cell(read, k), None, p.note if p else None) for k, p in enumerate(plain)]
     if not rr.readings:
         why = "the row's 总计 relation" if shape.groups else "the row's cells"
         return [Slot(None, anchor, None, f"{lead}; no cut of it fits {why} (the report's own sums may be wrong)") for _ in range(n)]
@@ -336,7 +343,6 @@ def _run_slots(read: RowRead, rr: RowResult, table: TableResult, i: int, shape: 
         how += "; the table was too large to check its column relations"
     elif table.used and not table.solved:
         how += "; the table's column relations do not hold under any cut"
-    segs = read.run or []
     if len(final) == 1 and len(segs) == n and all(p.seg == k and p.lo == 0 and p.hi == len(segs[k].text) for k, p in enumerate(final[0])):
         # Spaces gave every cell: nothing was cut, the row reads as written.
         return [_plain(read, k, p) for k, p in enumerate(final[0])]

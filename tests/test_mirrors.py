@@ -164,3 +164,49 @@ def test_counts_in_chinese_numerals_are_read_and_flagged(tmp_path: Path) -> None
     assert "Chinese numerals" in record.review["s1.applications_received"]
     assert record.fields["s1.proactive_count"] == 40
     assert "approximate" in record.review["s1.proactive_count"]
+
+
+def test_table_two_sub_tables_of_one_row_each_are_read_cell_per_line(tmp_path: Path) -> None:
+    # 2019 表二 as a web page copies it: every 第二十条 sub-table its own header and one row.
+    lines = ["二、主动公开政府信息情况"]
+    for header, label, values in (
+        (["第二十条第（一）项", "信息内容", "本年新", "制作数量", "本年新", "公开数量", "对外公开总数量"], "规章", ["0", "1", "5"]),
+        (["第二十条第（八）项", "信息内容", "上一年项目数量", "本年增/减"], "行政事业性收费", [" 3", "-1 "]),
+        (["第二十条第（九）项", "信息内容", "采购项目数量", "采购总金额"], "政府集中采购", ["2", "45.5"]),
+    ):
+        lines += [*header, label, *values]
+    lines += ["三、收到和处理政府信息公开申请情况", "本年度未收到申请。"]
+    path = tmp_path / "t2.txt"
+    path.write_text("某镇2020年政府信息公开工作年度报告\n\n" + "\n\n".join(lines) + "\n", encoding="utf-8")
+    fields = extract_file(path).fields
+    assert (fields["t2.rules.made"], fields["t2.rules.published"], fields["t2.rules.public_total"]) == (0, 1, 5)
+    assert (fields["t2.fees.prev_items"], fields["t2.fees.change"]) == (3, -1)
+    assert (fields["t2.procurement.items"], fields["t2.procurement.amount"]) == (2, 45.5)
+
+
+def test_an_excerpt_ending_at_the_next_rows_ordinal_keeps_the_whole_row(tmp_path: Path) -> None:
+    text = (SEEDS / f"{SEED}.txt").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    k = next(i for i, line in enumerate(lines) if "属于国家秘密" in line)
+    path = tmp_path / "cut.txt"
+    path.write_text("\n".join([*lines[: k + 1], "2"]) + "\n", encoding="utf-8")
+    record = extract_file(path)
+    expected = gold(SEED)["fields"]
+    for col in ("natural_person", "total"):
+        key = f"t3.denied.state_secret.{col}"
+        assert record.fields[key] == expected[key]
+    assert record.fields["t3.denied.prohibited_by_law.total"] is None
+
+
+def test_a_row_of_spaced_values_whose_total_is_wrong_reads_as_written_and_is_flagged(tmp_path: Path) -> None:
+    text = (SEEDS / f"{SEED}.txt").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    k = next(i for i, line in enumerate(lines) if "本年新收" in line)
+    cells = [c for c in lines[k].split("\t") if c.strip()]
+    total = int(cells[-1]) + 1  # the report's own sum is off by one
+    lines[k] = " ".join([*cells[:-1], str(total)])
+    path = tmp_path / "broken.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    record = extract_file(path)
+    assert record.fields["t3.new.total"] == total
+    assert "t3.new.total" in record.review

@@ -165,7 +165,9 @@ def _value_text(text: str) -> bool:
 
 
 def _is_label(p: Paragraph) -> bool:
-    return len(_text(p)) <= _LABEL_MAX_CHARS and not _SENTENCE_END.search(_text(p))
+    # Spaces do not count: exports space a long label's characters apart (申 请 人 逾 期 …).
+    text = _text(p)
+    return len(text) - text.count(" ") <= _LABEL_MAX_CHARS and not _SENTENCE_END.search(text)
 
 
 def _cells(p: Paragraph) -> list[Cell]:
@@ -214,8 +216,13 @@ def _n_cells(c: Cell) -> int:
     return sum(1 for ch in c.text if ch in _DIGITS or ch in MARKS) if c.run else 1
 
 
-def _table(lines: list[Paragraph]) -> Table | None:
-    """Rows of label lines and the value lines after them; None when the stretch is not a table."""
+def _table(lines: list[Paragraph], *, after_table: bool = False) -> Table | None:
+    """Rows of label lines and the value lines after them; None when the stretch is not a table.
+
+    ``after_table``: the stretch follows a table in the same run of short lines, or the
+    run is dense with values as a whole, so one row with a value is enough: 表二's
+    sub-tables have one or two rows each (第二十条第（八）项 … 行政事业性收费 0).
+    """
     rows: list[list[Cell]] = []
     labels: list[Paragraph] = []
     values: list[Paragraph] = []
@@ -247,7 +254,10 @@ def _table(lines: list[Paragraph]) -> Table | None:
     n_values = sum(_n_values(p) for p in lines if _is_value(p))
     with_values = [sum(_n_cells(c) for c in r if c.text and (c.run or parse_cell(c.text) is not None)) for r in rows]
     one_wide_row = max(with_values, default=0) >= _MIN_VALUES
-    if n_values < _MIN_VALUES or (sum(1 for n in with_values if n) < _MIN_ROWS and not one_wide_row):
+    if after_table:
+        if not any(with_values):
+            return None
+    elif n_values < _MIN_VALUES or (sum(1 for n in with_values if n) < _MIN_ROWS and not one_wide_row):
         return None
     first, last = lines[0].loc, lines[-1].loc
     span = (first.span[0], last.span[1]) if first.span and last.span else None
@@ -293,12 +303,16 @@ def regroup(blocks: list[Block]) -> list[Block]:
     run: list[Paragraph] = []
 
     def flush() -> None:
+        # A stretch dense with values as a whole is a table's run even where a part of it
+        # (表二's one-row sub-tables) is sparse.
+        after_table = sum(_n_values(p) for p in run if _is_value(p)) >= _MIN_VALUES
         for whole in _split(run):
             # Label lines after the last value are what follows the table (a heading, a
             # line of prose), not part of it.
             end = max((k + 1 for k, p in enumerate(whole) if _is_value(p) and not _EMPTY_CELL.match(p.text)), default=len(whole))
             part, tail = whole[:end], whole[end:]
-            table = _table(part)
+            table = _table(part, after_table=after_table)
+            after_table = after_table or table is not None
             if table is None:
                 out.extend(whole)
                 continue
