@@ -18,8 +18,8 @@ def _report_with_fee(path: Path, parts: tuple[tuple[str, float, float], ...]) ->
     page.insert_text((50, 60), "某县财政局2023年政府信息公开工作年度报告", fontname=FONT, fontsize=12)
     page.insert_text((50, 90), "二、主动公开政府信息情况", fontname=FONT, fontsize=11)
     xs, ys = [50, 250, 450], [110, 140, 170, 200]
-    for x in xs:
-        page.draw_line((x, ys[0]), (x, ys[-1]))
+    for rule in xs:
+        page.draw_line((rule, ys[0]), (rule, ys[-1]))
     for y in ys:
         page.draw_line((xs[0], y), (xs[-1], y))
     page.insert_text((55, 130), "第二十条第（八）项", fontname=FONT, fontsize=10)
