@@ -43,11 +43,12 @@ class Summary:
             self.errors += 1
             self.by_stage[record.error_stage or "load"] += 1
 
-    def line(self, out: Path) -> str:
+    def line(self, out: Path, store: Path | None = None) -> str:
         failed = f"{self.errors} failed" + (f" ({', '.join(f'{n} in {s}' for s, n in self.by_stage.most_common())})" if self.errors else "")
         skipped = f", {self.skipped} already done" if self.skipped else ""
         stop = " — interrupted; run again with --resume to continue" if self.interrupted else ""
-        return f"{self.files + self.skipped} files: {self.ok} ok, {failed}{skipped}, {self.flagged} fields flagged for review → {out}/records.jsonl, {out}/reports.jsonl, {out}/fields.csv{stop}"
+        db = f", {store}" if store is not None else ""
+        return f"{self.files + self.skipped} files: {self.ok} ok, {failed}{skipped}, {self.flagged} fields flagged for review → {out}/records.jsonl, {out}/reports.jsonl, {out}/fields.csv{db}{stop}"
 
     @property
     def exit_status(self) -> int:

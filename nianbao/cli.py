@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,8 @@ from .extract.limits import Limits, parse_amount
 from .inputs import expand
 from .outputs import OutputExists, OutputInUse, Writer
 from .pipeline import Record
+from .store.commands import add_store_commands
+from .store.schema import STORE_FILE, StoreError
 
 
 def _extract(args: argparse.Namespace) -> int:
@@ -33,9 +36,10 @@ def _extract(args: argparse.Namespace) -> int:
         console.print(f"[red]{escape(str(exc))}[/red]")
         return 2
     mode = "resume" if args.resume else "overwrite" if args.overwrite else "new"
+    store = None if args.no_store else Path(args.store) if args.store else out / STORE_FILE
     try:
-        writer = Writer(out, mode)
-    except (OutputInUse, OutputExists) as exc:
+        writer = Writer(out, mode, store=store)
+    except (OutputInUse, OutputExists, StoreError, sqlite3.Error) as exc:
         console.print(f"[red]{escape(str(exc))}[/red]")
         return 2
     with writer:
@@ -51,7 +55,7 @@ def _extract(args: argparse.Namespace) -> int:
                 progress.advance(task)
 
             summary = run_rules(files, writer, limits=limits, on_record=shown)
-    console.print(escape(summary.line(out)))
+    console.print(escape(summary.line(out, store)))
     return summary.exit_status
 
 
@@ -153,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue an interrupted run in --out: keep its records, skip the files they cover")
     again.add_argument("--overwrite", action="store_true", help="replace the records an earlier run left in --out")
+    keep = p.add_mutually_exclusive_group()
+    keep.add_argument("--store", metavar="PATH", help=f"results store (SQLite) to write beside the files (default: OUT/{STORE_FILE})")
+    keep.add_argument("--no-store", action="store_true", help="write no results store")
     p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE", help="a per-file limit, e.g. seconds_per_file=60 or max_file_bytes=500MB (also NIANBAO_<NAME>; see README)")
     add_llm_options(p)
     p.set_defaults(func=_extract)
@@ -190,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--count", type=int, default=150, help="hostile files to write (40 or more covers every kind)")
     h.add_argument("--good", nargs="*", default=[], help="good reports to copy in beside them")
     h.set_defaults(func=_hostile)
+    add_store_commands(sub)
     return parser
 
 

@@ -3,7 +3,8 @@
 The three files must agree whatever happens to the run, so a record is written as a
 unit: its line in ``reports.jsonl``, its rows in ``fields.csv``, its line in
 ``records.jsonl``, each with one ``write`` call while SIGINT and SIGTERM wait, and
-then one line in ``.commits`` giving the three files' sizes.  A run killed between
+then one line in ``.commits`` giving the three files' sizes, and then (with a results
+store) the record's one transaction in the store (``nianbao.store.write``).  A run killed between
 two of those writes (``kill -9``, power loss) leaves a tail that no commit line
 covers; the next writer on that folder cuts every file back to the last commit, and
 ``read_records`` reads only committed records.  A lock file keeps a second run out of
@@ -19,9 +20,12 @@ import json
 import os
 import signal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .pipeline import Record
+
+if TYPE_CHECKING:
+    from .store.write import RunStore
 
 CSV_COLUMNS = ("source", "key", "value", "raw", "state", "page", "bbox", "image", "span", "xpath", "method", "confidence", "review")
 FILES = ("reports.jsonl", "fields.csv", "records.jsonl")
@@ -111,15 +115,21 @@ class Writer:
 
     ``mode`` says what to do with an earlier run's outputs in DIR: ``"new"`` refuses
     to touch them, ``"overwrite"`` replaces them, ``"resume"`` keeps the committed ones
-    and appends.
+    and appends.  With ``store`` (a path), each record also goes into that SQLite
+    results store, which the mode treats like the files.
     """
 
-    def __init__(self, out_dir: Path, mode: str = "new") -> None:
+    def __init__(self, out_dir: Path, mode: str = "new", store: Path | None = None) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         self.dir = out_dir
         self._lock = self._take_lock(out_dir)
+        self.store: RunStore | None = None
         try:
             self.resumed = self._prepare(mode)
+            if store is not None:
+                from .store.write import RunStore  # sqlite3 only for runs that keep a store
+
+                self.store = RunStore(store, mode, out_dir)
         except BaseException:
             self._release()
             raise
@@ -175,12 +185,17 @@ class Writer:
         full = _utf8(json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n")
         flat = _utf8(json.dumps(record.model_dump(mode="json", exclude={"report"}), ensure_ascii=False) + "\n")
         rows = self._csv_bytes(csv_rows(record))
+        prepared = self.store.prepare(record) if self.store is not None else None
         old = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
         try:
             self._write("reports.jsonl", full)
             self._write("fields.csv", rows)
             self._write("records.jsonl", flat)
             self._commit()
+            # After the files' commit: a kill in between leaves a record the store lacks,
+            # which a resumed run puts in from reports.jsonl (never one the files lack).
+            if self.store is not None and prepared is not None:
+                self.store.put(prepared)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
@@ -192,6 +207,9 @@ class Writer:
         for fd in self._fds.values():
             os.close(fd)
         self._fds = {}
+        if self.store is not None:
+            self.store.close()
+            self.store = None
         self._release()
 
     def __enter__(self) -> Writer:
