@@ -19,6 +19,7 @@ from .extract.limits import Limits, parse_amount
 from .inputs import expand
 from .outputs import OutputExists, OutputInUse, Writer
 from .pipeline import Record
+from .review.command import add_review_command
 from .store.commands import add_store_commands
 from .store.schema import STORE_FILE, StoreError
 
@@ -198,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--good", nargs="*", default=[], help="good reports to copy in beside them")
     h.set_defaults(func=_hostile)
     add_store_commands(sub)
+    add_review_command(sub)
     return parser
 
 

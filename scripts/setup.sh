@@ -8,3 +8,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# The review app's browser test drives Debian's Chromium (Playwright's own browser downloads
+# are never used), with CJK fonts for its screenshots.  Installed when missing and this user
+# may; otherwise that test says so.
+if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/opentype/noto ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1; }) \
+      || echo "setup: could not install Debian's chromium; the review app's browser test needs it" >&2
+  else
+    echo "setup: Debian's chromium is not installed (apt-get install chromium); the review app's browser test needs it" >&2
+  fi
+fi
