@@ -205,3 +205,21 @@ def test_a_token_guards_an_app_bound_beyond_loopback(served: tuple[str, Path, in
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_the_table_grid_saves_several_cells_at_once_and_says_what_fails(served: tuple[str, Path, int], page: Page) -> None:
+    url, db, _ = served
+    rid = _report_id(db, "hijacked.txt")
+    page.goto(f"{url}/r/{rid}/f/t3.new.total")
+    total = page.locator("input[name='cell:t3.new.total']")
+    commercial = page.locator("input[name='cell:t3.new.commercial']")
+    before_total, before_commercial = int(total.input_value()), int(commercial.input_value())
+    # Move one application from 商业企业 to 总计's other operand: the row still sums, the columns do not.
+    commercial.fill(str(before_commercial + 1))
+    total.fill(str(before_total + 1))
+    total.press("Enter")
+    page.wait_for_selector("#msg")
+    assert "2 cells saved" in page.inner_text("#msg") and "now failing" in page.inner_text("#msg")
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT key, value, via FROM corrections WHERE report_id = ? AND via = 'review-grid' ORDER BY key", (rid,)).fetchall()
+    assert [(k, json.loads(v)) for k, v, _ in rows] == [("t3.new.commercial", before_commercial + 1), ("t3.new.total", before_total + 1)]
