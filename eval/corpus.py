@@ -9,9 +9,11 @@ number-heavy, multi-digit, with blank and '/' cells, and sometimes a broken
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import random
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -150,55 +152,75 @@ def generate(out: Path, *, seed: int = 0, count: int = 8, formats: tuple[str, ..
         name = f"gen{seed:03d}_{k:03d}"
         layout: ReportLayout = layout_from_document(load(seed_path), fields, template, display)
         gold = {"source": f"{name}.html", "fields": fields, "absent": [], "notes": f"generated from {seed_path.stem}; style={style}; broken_relation={broken_key or 'none'}; blanks={next(iter(display.values()), 'empty')}"}
-        scraped_notes: list[str] = []
-        pictured = with_table_pictures(layout, dpi=rng.choice([110, 150, 200])) if any(f.startswith("img.") for f in formats) else layout
-        for fmt in formats:
-            if fmt.startswith("scan.") and k % scan_every:
-                continue
-            path = out / "docs" / f"{name}.{fmt}"
-            if fmt == "html":
-                path.write_bytes(render_html(layout))
-            elif fmt == "gbk.html":
-                path.write_bytes(render_html(layout, encoding="gbk", declare_charset=rng.random() < 0.5))
-            elif fmt == "docx":
-                render_docx(layout, path)
-            elif fmt == "pdf":
-                render_pdf(layout, path)
-            elif fmt == "img.html":
-                assets = f"{name}_files"
-                (out / "docs" / assets).mkdir(exist_ok=True)
-                for b in pictured.blocks:
-                    if isinstance(b, Picture):
-                        (out / "docs" / assets / b.name).write_bytes(b.png)
-                path.write_bytes(render_html(pictured, assets=assets))
-            elif fmt == "img.docx":
-                render_docx(pictured, path)
-            elif fmt == "img.pdf":
-                render_pdf(pictured, path)
-            elif fmt in ("scan.pdf", "scan.tif"):
-                with tempfile.TemporaryDirectory() as tmp:
-                    clean = Path(tmp) / "clean.pdf"
-                    render_pdf(layout, clean)
-                    (scanned_pdf if fmt == "scan.pdf" else scanned_tiff)(clean, path, rng)
-            elif fmt in SCRAPED_FORMATS:
-                # Its own generator per report and format: adding a format never changes the others.
-                sub = random.Random(f"{seed}:{k}:{fmt}:{rng.randrange(1 << 30)}")
-                marks = lossy_display(sub, fields, display) if fmt in LOSSY_FORMATS else display
-                shown = layout_from_document(load(seed_path), fields, template, marks) if marks != display else layout
-                text, applied = render_scraped_format(shown, fmt, fields, sub)
-                path.write_text(text, encoding="utf-8")
-                if marks != display:
-                    applied.insert(0, f"nulls_printed={next(iter(marks.values()))}")
-                scraped_notes.append(f"{fmt}: {','.join(applied) or 'plain'}")
-                if fmt == "pipes.txt" and sub.random() < CUT_SHARE:
-                    written.append(_write_cut(out, name, gold, layout, template, sub))
-            elif fmt in ("txt", "md"):
-                path.write_text(render_text(layout, style="tsv" if fmt == "txt" else "markdown", seed=rng.randrange(1 << 30)), encoding="utf-8")
-            written.append(path)
+        relayout = functools.partial(_seed_layout, seed_path, fields, template)
+        paths, scraped_notes = write_formats(out, name, k, seed, layout, relayout, fields, template, display, gold, formats, rng, scan_every)
+        written += paths
         if scraped_notes:
             gold["notes"] += "; " + "; ".join(scraped_notes)
         (out / "gold" / f"{name}.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1), encoding="utf-8")
     return written
+
+
+def _seed_layout(seed_path: Path, fields: dict[str, Any], template: TemplateId, marks: dict[str, str]) -> ReportLayout:
+    return layout_from_document(load(seed_path), fields, template, marks)
+
+
+def write_formats(
+    out: Path, name: str, k: int, seed: int, layout: ReportLayout, relayout: Callable[[dict[str, str]], ReportLayout],
+    fields: dict[str, Any], template: TemplateId, display: dict[str, str], gold: dict[str, Any],
+    formats: tuple[str, ...], rng: random.Random, scan_every: int = 1,
+) -> tuple[list[Path], list[str]]:
+    """Write one report's ``layout`` in each of ``formats`` as ``out/docs/<name>.<fmt>``: the paths
+    written and the scraped formats' notes.  ``relayout(marks)`` lays the report out again with other
+    blank marks (the lossy scraped forms); ``k`` is the report's number (``scan_every``, sub-seeds).
+    """
+    written: list[Path] = []
+    scraped_notes: list[str] = []
+    pictured = with_table_pictures(layout, dpi=rng.choice([110, 150, 200])) if any(f.startswith("img.") for f in formats) else layout
+    for fmt in formats:
+        if fmt.startswith("scan.") and k % scan_every:
+            continue
+        path = out / "docs" / f"{name}.{fmt}"
+        if fmt == "html":
+            path.write_bytes(render_html(layout))
+        elif fmt == "gbk.html":
+            path.write_bytes(render_html(layout, encoding="gbk", declare_charset=rng.random() < 0.5))
+        elif fmt == "docx":
+            render_docx(layout, path)
+        elif fmt == "pdf":
+            render_pdf(layout, path)
+        elif fmt == "img.html":
+            assets = f"{name}_files"
+            (out / "docs" / assets).mkdir(exist_ok=True)
+            for b in pictured.blocks:
+                if isinstance(b, Picture):
+                    (out / "docs" / assets / b.name).write_bytes(b.png)
+            path.write_bytes(render_html(pictured, assets=assets))
+        elif fmt == "img.docx":
+            render_docx(pictured, path)
+        elif fmt == "img.pdf":
+            render_pdf(pictured, path)
+        elif fmt in ("scan.pdf", "scan.tif"):
+            with tempfile.TemporaryDirectory() as tmp:
+                clean = Path(tmp) / "clean.pdf"
+                render_pdf(layout, clean)
+                (scanned_pdf if fmt == "scan.pdf" else scanned_tiff)(clean, path, rng)
+        elif fmt in SCRAPED_FORMATS:
+            # Its own generator per report and format: adding a format never changes the others.
+            sub = random.Random(f"{seed}:{k}:{fmt}:{rng.randrange(1 << 30)}")
+            marks = lossy_display(sub, fields, display) if fmt in LOSSY_FORMATS else display
+            shown = relayout(marks) if marks != display else layout
+            text, applied = render_scraped_format(shown, fmt, fields, sub)
+            path.write_text(text, encoding="utf-8")
+            if marks != display:
+                applied.insert(0, f"nulls_printed={next(iter(marks.values()))}")
+            scraped_notes.append(f"{fmt}: {','.join(applied) or 'plain'}")
+            if fmt == "pipes.txt" and sub.random() < CUT_SHARE:
+                written.append(_write_cut(out, name, gold, layout, template, sub))
+        elif fmt in ("txt", "md"):
+            path.write_text(render_text(layout, style="tsv" if fmt == "txt" else "markdown", seed=rng.randrange(1 << 30)), encoding="utf-8")
+        written.append(path)
+    return written, scraped_notes
 
 
 def _write_cut(out: Path, name: str, gold: dict[str, Any], layout: ReportLayout, template: TemplateId, rng: random.Random) -> Path:

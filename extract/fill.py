@@ -7,7 +7,8 @@ from ..schemas.value import Scalar
 from .document import Cell, Document, Location, Table
 from .rows import Slot
 
-FORMAT_METHOD = {"txt": Method.TEXT_TABLE, "html": Method.HTML, "docx": Method.DOCX, "pdf": Method.PDF, "image": Method.OCR}
+# .doc, .wps and RTF are read as the DOCX LibreOffice converts them to (extract/backends/legacy.py).
+FORMAT_METHOD = {"txt": Method.TEXT_TABLE, "html": Method.HTML, "docx": Method.DOCX, "doc": Method.DOCX, "wps": Method.DOCX, "rtf": Method.DOCX, "pdf": Method.PDF, "image": Method.OCR}
 
 
 def provenance(doc: Document, loc: Location | None, *, table: Table | None = None, row: int | None = None, col: int | None = None) -> Provenance:

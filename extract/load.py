@@ -21,7 +21,19 @@ _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GI
 # Word 97-2003 files, and password-protected .docx files (Office wraps the encrypted
 # package in the same OLE compound-file container).
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Stream names (UTF-16LE, as the compound file's directory stores them) that say what an
+# OLE file holds: Word and WPS Writer documents have WordDocument; Office wraps a
+# password-protected .docx in EncryptedPackage.
+_OLE_STREAMS = {n: n.encode("utf-16-le") for n in ("WordDocument", "EncryptedPackage", "Workbook", "Book", "PowerPoint Document")}
+_OLE_OVERLAP = max(len(m) for m in _OLE_STREAMS.values())
+# Word 97-2003 and Kingsoft WPS Writer (Word-binary compatible): converted by LibreOffice.
+LEGACY_SUFFIXES = {".doc", ".wps", ".dot", ".wpt"}
+LEGACY_KINDS = {"doc", "wps", "rtf"}
 SNIFF_BYTES = 2048
+# A note that stands for an input refused before it could be read (a zip member that is a
+# bomb or escapes its archive; see nianbao.inputs): its text is the error.
+REFUSED_SUFFIX = ".nianbao-refused"
+_REFUSED_MAX_BYTES = 4096
 PDF_HEADER_WINDOW = 1024  # PDF readers accept the %PDF header anywhere in the first 1 kB
 
 _NOT_REGULAR = (
@@ -96,9 +108,9 @@ def sniff(path: Path, head: bytes | None = None) -> str:
     if head.startswith(b"%PDF") or (suffix == ".pdf" and b"%PDF" in head[:PDF_HEADER_WINDOW]):
         return "pdf"
     if head.startswith(_OLE_MAGIC):
-        if suffix == ".docx":
-            raise ExtractionError("an OLE compound file named .docx: a password-protected Word file or a renamed legacy .doc; save it unprotected as .docx or PDF")
-        raise ExtractionError("legacy Office file (OLE compound document: .doc, .xls or .ppt) is not supported; convert it to .docx or PDF")
+        return _ole_kind(path, suffix)
+    if head.startswith(b"{\\rtf"):
+        return "rtf"  # Word saves RTF, and sites serve it as .doc: converted like a .doc
     if head.startswith(b"PK"):
         return "docx"
     if head.startswith(_IMAGE_MAGIC):
@@ -111,9 +123,47 @@ def sniff(path: Path, head: bytes | None = None) -> str:
         return "docx"
     if suffix in IMAGE_SUFFIXES:
         return "image"
-    if suffix == ".doc":
-        raise ExtractionError("legacy .doc (Word 97-2003) is not supported; convert it to .docx or PDF")
+    if suffix in LEGACY_SUFFIXES:
+        raise ExtractionError(f"a {suffix} file that is not a Word 97-2003/WPS document (no OLE compound-file header); convert it to .docx or PDF")
     return "txt"
+
+
+def _ole_streams(path: Path) -> set[str]:
+    """Which telling stream names an OLE compound file's directory holds, by a bounded scan.
+
+    The directory sits anywhere in the file (often at its end); the file is already
+    within ``max_file_bytes``, and is read in chunks, never whole.
+    """
+    found: set[str] = set()
+    tail = b""
+    try:
+        with open(path, "rb") as f:
+            while len(found) < len(_OLE_STREAMS):
+                chunk = f.read(1 << 20)
+                if not chunk:
+                    break
+                window = tail + chunk
+                found.update(name for name, mark in _OLE_STREAMS.items() if mark in window)
+                tail = window[-_OLE_OVERLAP:]
+    except OSError as exc:
+        raise ExtractionError(f"cannot read file: {exc.strerror or exc}") from exc
+    return found
+
+
+def _ole_kind(path: Path, suffix: str) -> str:
+    """An OLE compound file: a Word 97-2003 or WPS Writer document (converted), or a refusal that says what it is."""
+    streams = _ole_streams(path)
+    if "EncryptedPackage" in streams:
+        raise ExtractionError("a password-protected Word file (an encrypted package in an OLE compound file); save it unprotected as .docx or PDF")
+    if "WordDocument" in streams or (suffix in LEGACY_SUFFIXES and not streams):
+        return "wps" if suffix == ".wps" else "doc"
+    if "Workbook" in streams or "Book" in streams:
+        raise ExtractionError("a legacy Excel workbook (.xls, OLE compound document), not a report document; save the report as .docx or PDF")
+    if "PowerPoint Document" in streams:
+        raise ExtractionError("a legacy PowerPoint file (.ppt, OLE compound document), not a report document; save the report as .docx or PDF")
+    if suffix == ".docx":
+        raise ExtractionError("an OLE compound file named .docx, with no Word document inside: a password-protected or damaged Word file; save it unprotected as .docx or PDF")
+    raise ExtractionError("an OLE compound document that is not a Word 97-2003 or WPS file; convert it to .docx or PDF")
 
 
 def load(path: Path, source: str | None = None, limits: Limits | None = None) -> Document:
@@ -125,6 +175,8 @@ def load(path: Path, source: str | None = None, limits: Limits | None = None) ->
     source = source or source_name(path)
     limits = limits or Limits.from_env()
     size = check_file(path, limits).st_size
+    if path.suffix == REFUSED_SUFFIX and path.parent.name == "refused" and size <= _REFUSED_MAX_BYTES:
+        raise ExtractionError(path.read_text("utf-8", "replace").strip() or "refused while the inputs were expanded")
     if size == 0:
         raise ExtractionError("empty file")
     kind = sniff(path)
@@ -146,6 +198,10 @@ def _dispatch(kind: str, path: Path, source: str, size: int, limits: Limits) -> 
         from .backends.docx import load_docx
 
         return load_docx(path, source, limits)
+    if kind in LEGACY_KINDS:
+        from .backends.legacy import load_legacy
+
+        return load_legacy(path, source, limits, fmt=kind)
     if kind == "image":
         from .backends.image import load_image
 

@@ -10,33 +10,70 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.text import Text
 
-from .batch import done_sources, run_rules, write
+from .archive_commands import add_archive_commands
+from .batch import Plan, default_workers, plan, run_rules, stop_on_signals, write
+from .engines import fingerprint
+from .engines.items import Item, expand_inputs
 from .eval.cli import add_gate_options
 from .eval.llm_args import add_llm_options
 from .extract.limits import Limits, parse_amount
-from .inputs import expand
-from .outputs import OutputExists, OutputInUse, Writer
+from .outputs import OutputExists, OutputInUse, Writer, committed_count, latest_records, write_fingerprint
 from .pipeline import Record
 from .review.command import add_review_command
 from .store.commands import add_store_commands
 from .store.schema import STORE_FILE, StoreError
 
 
+class _RateColumn(ProgressColumn):
+    """Files per second over the run so far."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        rate = task.completed / elapsed if elapsed > 0 else 0.0
+        return Text(f"{rate:.1f} files/s", style="progress.data.speed")
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        console=console, disable=not console.is_terminal,
+    )  # fmt: skip
+
+
+def _plan_line(work: Plan) -> str:
+    reasons = ", ".join(f"{n} {why}" for why, n in work.reasons.most_common())
+    unchanged = f"; {work.skipped} unchanged since their record, not read again" if work.skipped else ""
+    return f"{len(work.todo)} to read ({reasons or 'none'}){unchanged}"
+
+
 def _extract(args: argparse.Namespace) -> int:
     console = Console(stderr=True, soft_wrap=True)
-    files = expand(args.inputs)
-    if not files:
-        console.print("[red]no input files[/red]")
-        return 2
     out = Path(args.out)
     try:
         limits = Limits.from_env(None, **dict(_limit_option(o) for o in args.limit))
     except ValueError as exc:
         console.print(f"[red]{escape(str(exc))}[/red]")
         return 2
-    mode = "resume" if args.resume else "overwrite" if args.overwrite else "new"
+    workers = args.workers if args.workers is not None else default_workers()
+    if workers < 1:
+        console.print("[red]--workers must be 1 or more[/red]")
+        return 2
+    if args.engine == "ray" and (args.llm or args.dry_run):
+        console.print("[red]--engine ray runs the rules only; an LLM run uses --workers on this machine[/red]")
+        return 2
+    try:
+        files = expand_inputs(args.inputs, Path(args.manifest) if args.manifest else None, cache_dir=out / ".inputs", limits=limits, hash_workers=max(4, workers))
+    except (ValueError, OSError) as exc:  # nianbao.manifest.ManifestError is a ValueError
+        console.print(f"[red]{escape(str(exc))}[/red]")
+        return 2
+    if not files:
+        console.print("[red]no input files[/red]")
+        return 2
+    resume = args.resume or args.retry_failed
+    mode = "resume" if resume else "overwrite" if args.overwrite else "new"
     store = None if args.no_store else Path(args.store) if args.store else out / STORE_FILE
     try:
         writer = Writer(out, mode, store=store)
@@ -45,18 +82,29 @@ def _extract(args: argparse.Namespace) -> int:
         return 2
     with writer:
         if args.llm or args.dry_run:
-            return _extract_llm(args, files, writer, limits, console)
-        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, disable=not console.is_terminal)
-        with progress:
-            task = progress.add_task("extracting", total=len(files))
+            return _extract_llm(args, files, writer, limits, workers, console)
+        parts = fingerprint.components(limits)
+        digest = fingerprint.digest(parts)
+        with _progress(console) as progress:
+            task = progress.add_task("extracting", total=None)
+
+            def planned(work: Plan) -> None:
+                console.print(escape(_plan_line(work)))
+                progress.update(task, total=len(work.todo))
 
             def shown(record: Record) -> None:
                 if record.status != "ok":
                     console.print(f"[yellow]error[/yellow] {escape(record.source)}: {escape(record.error or '')}")
                 progress.advance(task)
 
-            summary = run_rules(files, writer, limits=limits, on_record=shown)
+            summary = run_rules(
+                files, writer, limits=limits, on_record=shown, workers=workers, engine=args.engine, ray_address=args.ray_address,
+                fingerprint=digest, retry_failed=args.retry_failed, on_plan=planned,
+            )  # fmt: skip
+        write_fingerprint(out, parts, digest)
     console.print(escape(summary.line(out, store)))
+    for line in summary.details():
+        console.print(escape(line))
     return summary.exit_status
 
 
@@ -73,21 +121,30 @@ def _limit_option(text: str) -> tuple[str, float]:
         raise ValueError(f"--limit {text!r}: {value!r} is not a number") from None
 
 
-def _extract_llm(args: argparse.Namespace, files: list[tuple[Path, str]], writer: Writer, limits: Limits, console: Console) -> int:
+def _extract_llm(args: argparse.Namespace, files: list[Item], writer: Writer, limits: Limits, workers: int, console: Console) -> int:
     from .eval.llm_args import llm_config
-    from .llm_batch import run_batch
+    from .llm_batch import llm_fingerprint, run_batch
 
     config = llm_config(args)
     if not config.model and not args.dry_run:
         console.print("[red]--llm needs a model: --llm-model, NIANBAO_LLM_MODEL or [llm] model in --llm-config[/red]")
         return 2
     out = writer.dir
-    done = done_sources(writer.dir) if writer.resumed else set()
-    todo = [(p, s) for p, s in files if s not in done]
-    records, total = run_batch(todo, config, dry_run=args.dry_run, on_record=lambda r: write(writer, r), limits=limits)
+    parts, digest = llm_fingerprint(config, limits, dry_run=args.dry_run)
+    committed = latest_records(out) if writer.resumed else {}
+    work = plan(files, committed, digest, limits, retry_failed=args.retry_failed)
+    console.print(escape(_plan_line(work)))
+    with stop_on_signals() as stop:
+        records, total = run_batch(work.todo, config, dry_run=args.dry_run, on_record=lambda r: write(writer, r), limits=limits, workers=workers, fingerprint=digest, stop=stop)
+    if any(item.source in committed for item in work.todo) or (writer.resumed and committed_count(out) > len(committed)):
+        writer.compact()
+    write_fingerprint(out, parts, digest)
     errors = sum(r.status != "ok" for r in records)
     flagged = sum(len(r.review) for r in records)
     n = max(len(records) - errors, 1)
+    if stop.is_set():
+        console.print(f"interrupted after {len(records)} files; run again with --resume to continue")
+        return 130
     if args.dry_run:
         pt, ct = total.estimated_prompt_tokens, total.estimated_completion_tokens
         console.print(f"dry run: {len(records)} files, about {pt} prompt + {ct} completion tokens ({(pt + ct) / n:.0f} per report), estimated cost {config.cost(pt, ct):.4f}; nothing was called")
@@ -120,6 +177,10 @@ def _needs_reportlab(command: str) -> bool:
 def _bench(args: argparse.Namespace) -> int:
     if not _needs_reportlab("bench"):
         return 2
+    if args.archive:
+        from .bench_archive import run_archive_bench
+
+        return run_archive_bench(args)
     if args.ocr:
         from .bench_ocr import run_ocr_bench
 
@@ -153,11 +214,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("extract", help="extract reports into records.jsonl, reports.jsonl and fields.csv")
-    p.add_argument("inputs", nargs="+", help="files, folders or glob patterns (TXT, MD, HTML, DOCX, PDF)")
+    p.add_argument("inputs", nargs="*", help="files, folders or glob patterns (TXT, MD, HTML, DOCX, PDF, …)")
     p.add_argument("--out", default="out", help="output folder (default: out)")
+    p.add_argument("--manifest", metavar="CSV", help="a manifest: a path column and agency/region/year columns, which take precedence over what is read")
     again = p.add_mutually_exclusive_group()
-    again.add_argument("--resume", action="store_true", help="continue an interrupted run in --out: keep its records, skip the files they cover")
+    again.add_argument("--resume", action="store_true", help="continue or update the run in --out: keep its records, skip files whose content and extractor fingerprint are unchanged, read the rest")
     again.add_argument("--overwrite", action="store_true", help="replace the records an earlier run left in --out")
+    p.add_argument("--retry-failed", action="store_true", help="with --resume (implied): also read again the files whose record is an error")
+    p.add_argument("--workers", type=int, default=None, metavar="N", help="files read at once, each in its own process (default: the cores, here %(default)s)".replace("%(default)s", str(default_workers())))
+    p.add_argument("--engine", choices=("local", "ray"), default="local", help="local worker processes (default) or Ray tasks (pip install 'nianbao[ray]')")
+    p.add_argument("--ray-address", metavar="ADDR", default=None, help="with --engine ray: the cluster to join (ray.init's address, e.g. auto); default: start a local Ray instance")
     keep = p.add_mutually_exclusive_group()
     keep.add_argument("--store", metavar="PATH", help=f"results store (SQLite) to write beside the files (default: OUT/{STORE_FILE})")
     keep.add_argument("--no-store", action="store_true", help="write no results store")
@@ -184,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--formats", default="txt,html,docx,pdf", help="comma-separated formats")
     b.add_argument("--ocr", action="store_true", help="instead, time OCR per table picture and per scanned page")
     b.add_argument("--reports", type=int, default=5, help="with --ocr: how many table-bearing seed reports to use (default: all 4)")
+    b.add_argument("--archive", type=int, nargs="?", const=2000, default=None, metavar="N", help="instead, documents/s of nianbao extract over a generated archive of about N documents (default 2000) with 1 and 2 workers and Ray, then a kill -9 and resume check")
+    b.add_argument("--archive-dir", metavar="DIR", help="with --archive: generate the archive here, or reuse the one found here")
+    b.add_argument("--no-ray", action="store_true", help="with --archive: skip the Ray run")
     b.set_defaults(func=_bench)
     c = sub.add_parser("corpus", help="generate an evaluation corpus (documents + gold) from the bundled seeds")
     c.add_argument("--out", default="corpus", help="output folder (default: corpus)")
@@ -200,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     h.set_defaults(func=_hostile)
     add_store_commands(sub)
     add_review_command(sub)
+    add_archive_commands(sub)
     return parser
 
 

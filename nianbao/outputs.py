@@ -9,6 +9,13 @@ two of those writes (``kill -9``, power loss) leaves a tail that no commit line
 covers; the next writer on that folder cuts every file back to the last commit, and
 ``read_records`` reads only committed records.  A lock file keeps a second run out of
 a folder that is in use.
+
+A file read again (changed bytes, a changed extractor fingerprint, ``--retry-failed``)
+gets a new record appended; the latest record of a source is the one that counts, and
+``read_records`` reads only that.  At the end of such a run ``compact`` drops the
+superseded records from the three files, cutting them along the commit lines, and swaps
+the new files in under a marker (``.compacting``) that the next writer on the folder
+finishes from, so a kill during the swap leaves either the old files or the new ones.
 """
 
 from __future__ import annotations
@@ -31,6 +38,9 @@ CSV_COLUMNS = ("source", "key", "value", "raw", "state", "page", "bbox", "image"
 FILES = ("reports.jsonl", "fields.csv", "records.jsonl")
 COMMITS = ".commits"
 LOCK = ".lock"
+COMPACTING = ".compacting"
+_COMPACT = ".compact"
+FINGERPRINT = "fingerprint.json"
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection);
 # document text is untrusted, so such a cell gets a leading apostrophe in fields.csv.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -94,6 +104,102 @@ def _committed_sizes(out_dir: Path) -> tuple[int, int, int] | None:
     return last
 
 
+def _commit_lines(out_dir: Path) -> list[tuple[int, int, int]]:
+    path = out_dir / COMMITS
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_bytes().split(b"\n"):
+        parts = line.split()
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            out.append((int(parts[0]), int(parts[1]), int(parts[2])))
+    return out
+
+
+def finish_compaction(out_dir: Path) -> None:
+    """Complete a compaction a killed run left half done, or drop one it never started swapping in."""
+    names = (*FILES, COMMITS)
+    if (out_dir / COMPACTING).exists():
+        for name in names:
+            tmp = out_dir / (name + _COMPACT)
+            if tmp.exists():
+                os.replace(tmp, out_dir / name)
+        _fsync_dir(out_dir)
+        (out_dir / COMPACTING).unlink()
+    else:
+        for name in names:
+            (out_dir / (name + _COMPACT)).unlink(missing_ok=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def compact(out_dir: Path) -> int:
+    """Drop every record a later record of the same source supersedes; returns how many were dropped.
+
+    Each commit line bounds one record in all three files, so the files are cut along
+    the commit lines without parsing CSV.  Call it only while holding the folder's lock
+    with no file open for writing (``Writer.compact``)."""
+    commits = _commit_lines(out_dir)
+    if not commits:
+        return 0
+    bounds = [(0, 0, 0), *commits]
+    # Which commit holds which source: a commit that adds a records.jsonl line is a record.
+    sources: dict[int, str] = {}
+    with (out_dir / "records.jsonl").open("rb") as f:
+        for i in range(1, len(bounds)):
+            n = bounds[i][2] - bounds[i - 1][2]
+            if n > 0:
+                sources[i] = json.loads(f.read(n))["source"]
+    last = {s: i for i, s in sources.items()}
+    dropped = {i for i, s in sources.items() if last[s] != i}
+    if not dropped:
+        return 0
+    kept_bounds: list[tuple[int, int, int]] = []
+    totals = [0, 0, 0]
+    outs = {name: (out_dir / (name + _COMPACT)).open("wb") for name in FILES}
+    try:
+        ins = {name: (out_dir / name).open("rb") for name in FILES}
+        try:
+            for i in range(1, len(bounds)):
+                for k, name in enumerate(FILES):
+                    ins[name].seek(bounds[i - 1][k])
+                    data = ins[name].read(bounds[i][k] - bounds[i - 1][k])
+                    if i not in dropped:
+                        outs[name].write(data)
+                        totals[k] += len(data)
+                if i not in dropped:
+                    kept_bounds.append((totals[0], totals[1], totals[2]))
+        finally:
+            for src in ins.values():
+                src.close()
+        for dst in outs.values():
+            dst.flush()
+            os.fsync(dst.fileno())
+    finally:
+        for dst in outs.values():
+            dst.close()
+    with (out_dir / (COMMITS + _COMPACT)).open("wb") as log:
+        log.write(b"".join(f"{a} {b} {c}\n".encode() for a, b, c in kept_bounds))
+        log.flush()
+        os.fsync(log.fileno())
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    try:
+        marker = out_dir / (COMPACTING + ".tmp")
+        marker.write_bytes(b"swap the .compact files in\n")
+        os.replace(marker, out_dir / COMPACTING)
+        _fsync_dir(out_dir)
+        finish_compaction(out_dir)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    return len(dropped)
+
+
 def recover(out_dir: Path) -> int:
     """Cut every output file back to its last commit; returns the number of committed records."""
     sizes = _committed_sizes(out_dir)
@@ -125,19 +231,50 @@ class Writer:
         self._lock = self._take_lock(out_dir)
         self.store: RunStore | None = None
         try:
+            finish_compaction(out_dir)
             self.resumed = self._prepare(mode)
             if store is not None:
                 from .store.write import RunStore  # sqlite3 only for runs that keep a store
 
                 self.store = RunStore(store, mode, out_dir)
+                if self.resumed:
+                    self._resync_last()
         except BaseException:
             self._release()
             raise
-        self._fds = {name: os.open(out_dir / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) for name in (*FILES, COMMITS)}
+        self._open()
+
+    def _open(self) -> None:
+        self._fds = {name: os.open(self.dir / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) for name in (*FILES, COMMITS)}
         self._sizes = [os.fstat(self._fds[name]).st_size for name in FILES]
         if self._sizes[1] == 0:
             self._write("fields.csv", self._csv_bytes([CSV_COLUMNS]))
             self._commit()
+
+    def _resync_last(self) -> None:
+        """A kill between the files' commit and the store's leaves the store without the last
+        committed record; when that record read a source again, the store still holds the
+        older reading under that source (the store's own reconcile adds only missing sources)."""
+        assert self.store is not None
+        commits = _commit_lines(self.dir)
+        if len(commits) < 2 or commits[-1][0] == commits[-2][0]:
+            return
+        with (self.dir / "reports.jsonl").open("rb") as f:
+            f.seek(commits[-2][0])
+            record = Record.model_validate(json.loads(f.read(commits[-1][0] - commits[-2][0])))
+        row = self.store.conn.execute("SELECT sha256, seconds, status FROM reports WHERE source = ?", (record.source,)).fetchone()
+        if row is None or (row[0], row[1], row[2]) != (record.sha256, record.seconds, record.status):
+            self.store.put(self.store.prepare(record))
+
+    def compact(self) -> int:
+        """Drop superseded records (a source read again) from the three files; see ``compact``."""
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds = {}
+        try:
+            return compact(self.dir)
+        finally:
+            self._open()
 
     @staticmethod
     def _take_lock(out_dir: Path) -> IO[str]:
@@ -220,9 +357,38 @@ class Writer:
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
-    """The records of a records.jsonl or reports.jsonl, only those committed when its folder has a commit log."""
+    """The records of a records.jsonl or reports.jsonl, only those committed when its folder has a commit log.
+
+    In an output folder a source read again has several records until the run that read
+    it again compacts the files (a run killed first leaves them); only the latest counts."""
     sizes = _committed_sizes(path.parent) if path.name in ("records.jsonl", "reports.jsonl") else None
     data = path.read_bytes()
     if sizes is not None:
         data = data[: sizes[FILES.index(path.name)]]
-    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+    records = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+    if sizes is None:
+        return records
+    last = {r["source"]: i for i, r in enumerate(records)}
+    return [r for i, r in enumerate(records) if last[r["source"]] == i]
+
+
+def latest_records(out_dir: Path) -> dict[str, dict[str, Any]]:
+    """The committed record that counts for each source in an output folder."""
+    path = out_dir / "records.jsonl"
+    return {r["source"]: r for r in read_records(path)} if path.exists() else {}
+
+
+def committed_count(out_dir: Path) -> int:
+    """How many records the folder's commit log holds, superseded ones included."""
+    commits = _commit_lines(out_dir)
+    records = 0
+    for before, after in zip([(0, 0, 0), *commits], commits):
+        records += after[2] > before[2]
+    return records
+
+
+def write_fingerprint(out_dir: Path, parts: dict[str, Any], digest: str) -> None:
+    """OUT/fingerprint.json: the latest run's fingerprint and what it is made of (for people; records carry the digest)."""
+    tmp = out_dir / (FINGERPRINT + ".tmp")
+    tmp.write_text(json.dumps({"fingerprint": digest, **parts}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, out_dir / FINGERPRINT)

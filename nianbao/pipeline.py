@@ -52,6 +52,11 @@ class Record(BaseModel):
     review: dict[str, str] = Field(default_factory=dict)
     # With an LLM configured: model, prompt versions, schema version, calls, tokens, cost, seconds.
     llm: dict[str, Any] | None = None
+    # Other paths whose bytes are the same file (duplicates in an archive, recorded once).
+    also_at: list[str] = Field(default_factory=list)
+    # The extractor fingerprint the record was made under (nianbao.engines.fingerprint): a
+    # rerun into the same output folder skips a file whose sha256 and fingerprint match.
+    fingerprint: str | None = None
     report: Report | None = None
 
 

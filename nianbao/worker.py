@@ -11,6 +11,7 @@ the file gets an error record naming the stage it was in.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing as mp
 import os
 import resource
@@ -21,7 +22,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from .extract.limits import Limits, describe
-from .pipeline import Extraction, Stage, check, read_file
+from .pipeline import Extraction, Stage, StageError, check, read_file, stage
+from .schemas import Report
 
 # How often the parent looks at the worker's resident memory.
 _MEMORY_POLL_S = 0.05
@@ -39,6 +41,27 @@ class _Job:
     path: str
     source: str
     keep_document: bool
+    hints: dict[str, str] | None = None
+
+
+def apply_hints(ex: Extraction, hints: dict[str, str] | None) -> None:
+    """The manifest's columns (agency, region, year, …) over what was read, where
+    ``nianbao.manifest.apply_hints`` exists; a failure there is the file's READ error."""
+    if not hints or ex.report is None or ex.error is not None:
+        return
+    try:
+        apply = getattr(importlib.import_module("nianbao.manifest"), "apply_hints", None)
+    except ImportError:
+        return
+    if apply is None:
+        return
+    try:
+        with stage(Stage.READ):
+            result = apply(ex.report, hints)
+            if isinstance(result, Report):
+                ex.report = result
+    except StageError as exc:
+        ex.fail(exc)
 
 
 def _serve(conn: Connection, limits: Limits, with_checks: bool) -> None:
@@ -55,6 +78,7 @@ def _serve(conn: Connection, limits: Limits, with_checks: bool) -> None:
         if job is None:
             return
         ex = read_file(Path(job.path), job.source, limits=limits, on_stage=lambda s: conn.send(("stage", s)))
+        apply_hints(ex, job.hints)
         if with_checks:
             conn.send(("stage", Stage.CHECKS))
             check(ex)
@@ -81,6 +105,7 @@ class IsolatedReader:
         self._ctx = mp.get_context("spawn")  # a fresh interpreter: no locks or threads inherited
         self._proc: mp.process.BaseProcess | None = None
         self._conn: Connection | None = None
+        self._aborted = False
 
     def _start(self) -> Connection:
         if self._proc is None or not self._proc.is_alive() or self._conn is None:
@@ -91,12 +116,16 @@ class IsolatedReader:
             self._conn = parent
         return self._conn
 
-    def read(self, path: Path, source: str, *, keep_document: bool = False) -> Extraction:
-        """Every stage up to READ (and CHECKS when ``with_checks``) for one file; never raises for a bad input."""
+    def read(self, path: Path, source: str, *, keep_document: bool = False, hints: dict[str, str] | None = None) -> Extraction:
+        """Every stage up to READ (and CHECKS when ``with_checks``) for one file; never raises for a bad input.
+
+        ``hints`` (a manifest's columns) are applied in the worker after READ, before CHECKS."""
         started = time.perf_counter()
+        if self._aborted:
+            return self._give_up(source, started, Stage.LOAD, "the batch was stopped")
         conn = self._start()
         assert self._proc is not None and self._proc.pid is not None
-        conn.send(_Job(os.fsdecode(path), source, keep_document))
+        conn.send(_Job(os.fsdecode(path), source, keep_document, hints or None))
         current = Stage.LOAD
         # The file's time starts when the worker takes the job: a fresh worker first
         # imports its libraries, which is not the file's fault (but is bounded too).
@@ -131,6 +160,15 @@ class IsolatedReader:
             ex: Extraction = payload
             ex.started = started
             return ex
+
+    def abort(self) -> None:
+        """Stop the file in hand now, from another thread: its ``read`` returns an error at
+        once and later ones do not start.  The batch that calls this drops those results."""
+        self._aborted = True
+        proc = self._proc
+        if proc is not None:
+            with contextlib.suppress(Exception):
+                proc.kill()
 
     def _give_up(self, source: str, started: float, current: Stage, cause: str) -> Extraction:
         self._kill()

@@ -28,6 +28,7 @@ class Method(str, Enum):
     HUMAN = "human"
     INFERRED = "inferred"  # derived from a 勾稽 relation; always flagged
     SPLIT = "split"  # cut out of a run of glued digits by the template's relations; always flagged
+    MANIFEST = "manifest"  # given by the user's manifest CSV (agency, year), over what the document says
 
 
 class Provenance(BaseModel):

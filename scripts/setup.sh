@@ -19,3 +19,16 @@ if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/opentype/not
     echo "setup: Debian's chromium is not installed (apt-get install chromium); the review app's browser test needs it" >&2
   fi
 fi
+# Legacy .doc and WPS .wps reports are converted to DOCX by LibreOffice headless (Writer
+# only, no GUI: ~86 MB download, ~263 MB installed).  Installed when missing and this user
+# may; otherwise those files get a per-file error saying what to install.
+if ! command -v soffice >/dev/null 2>&1 && ! command -v libreoffice >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    # The -nogui build (Debian 12, Ubuntu 22.04 on); the full Writer package where it is missing.
+    lo_install() { apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends libreoffice-writer >/dev/null 2>&1; }
+    (lo_install || { apt-get update -qq >/dev/null 2>&1 && lo_install; }) \
+      || echo "setup: could not install LibreOffice (libreoffice-writer-nogui); .doc/.wps inputs and their test need it" >&2
+  else
+    echo "setup: LibreOffice is not installed (apt-get install --no-install-recommends libreoffice-writer-nogui); .doc/.wps inputs and their test need it" >&2
+  fi
+fi

@@ -166,6 +166,9 @@ class ReviewEvent:
     why: str
 
 
+CROSS_YEAR_FAILED = CHECK_FAILED + "cross-year "
+
+
 def _field(row: sqlite3.Row) -> FieldView:
     bbox = loads(row["bbox"])
     return FieldView(
@@ -384,7 +387,10 @@ def recheck_report(conn: sqlite3.Connection, report_id: int, at: str) -> None:
         # A reviewer's value stands for itself: the machine's doubts about its reading go.
         machine = [] if corrected else [r for r in loads(row["review"]) if not r.startswith(CHECK_FAILED)]
         failed = [r for r in _value_review(report, row["key"]) if r.startswith(CHECK_FAILED)]
-        flags = [*machine, *failed]
+        # Cross-year failures come from another report's values too: they stand until
+        # ``nianbao crossyear`` judges the pair again.
+        cross = [f for f in loads(row["flags"]) if f.startswith(CROSS_YEAR_FAILED)]
+        flags = [*machine, *failed, *cross]
         updates.append((dumps(flags), risk_rank(row["method"], row["state"], flags), row["field_id"]))
     conn.executemany("UPDATE fields SET flags = ?, risk = ? WHERE id = ?", updates)
 
