@@ -251,3 +251,29 @@ def test_pictures_over_the_pixel_limit_are_not_decoded(tmp_path: Path, monkeypat
     assert view.kind == "none" and "NIANBAO_MAX_IMAGE_PIXELS" in view.note
     page = source_view(CORPUS / f"{DOC}.scan.pdf", fmt="pdf", image="page 1 @200dpi", bbox=(0, 0, 10, 10))
     assert page.kind == "none" and "NIANBAO_MAX_IMAGE_PIXELS" in page.note
+
+
+def test_a_zip_members_place_is_shown_from_the_runs_extracted_copy(tmp_path: Path) -> None:
+    import zipfile
+
+    from nianbao.bundled import SEEDS
+    from nianbao.cli import main
+    from nianbao.review.source import view_for
+    from nianbao.store import ResultsStore
+
+    seed = sorted(SEEDS.glob("*.txt"))[0]
+    archive = tmp_path / "reports.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(seed, f"2023/{seed.name}")
+    out = tmp_path / "out"
+    assert main(["extract", str(archive), "--out", str(out)]) == 0
+    store = ResultsStore(out / "nianbao.db")
+    try:
+        report = store.report(store.reports()[0].id)
+        field = report.field("t3.new.total")
+        assert "!" in (field.file or report.source)
+        assert view_for(field, report).kind == "none"  # the member is no file of its own
+        view = view_for(field, report, inputs=out / ".inputs")
+    finally:
+        store.close()
+    assert view.kind == "text" and field.raw is not None and field.raw in view.shown

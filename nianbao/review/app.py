@@ -31,6 +31,8 @@ QUEUE_PAGE = 200
 # Repair suggestions offered per table (keys 1…5).
 SUGGESTIONS = 5
 STATIC = Path(__file__).with_name("static")
+# Where a run extracts zip members, beside its store (``nianbao.inputs``).
+INPUTS_DIR = ".inputs"
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def create_app(settings: Settings) -> Starlette:
             repairs = _repairs(s, rid, table)
             history = s.corrections(rid, key)
             nxt = _next(s, rid, key)
-        view = view_for(field, report, settings.base)
+        view = view_for(field, report, settings.base, inputs=settings.store.parent / INPUTS_DIR)
         relevant = [c for c in report.checks if key in c.keys]
         failing = [c for c in report.checks if c.outcome == "failed"]
         return page(
@@ -101,7 +103,7 @@ def create_app(settings: Settings) -> Starlette:
                 field = report.field(key)
             except (StoreError, KeyError):
                 return Response(status_code=404)
-        view = view_for(field, report, settings.base)
+        view = view_for(field, report, settings.base, inputs=settings.store.parent / INPUTS_DIR)
         if view.kind != "image" or view.png is None:
             return Response(status_code=404)
         return Response(view.png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})

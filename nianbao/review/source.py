@@ -175,7 +175,7 @@ def source_view(
         return _none(f"cannot show the place in {name}: {type(exc).__name__}: {exc}")
 
 
-def view_for(field: FieldView, report: ReportView, base: Path | None = None) -> SourceView:
+def view_for(field: FieldView, report: ReportView, base: Path | None = None, *, inputs: Path | None = None) -> SourceView:
     """The view of a store field's place.
 
     The stored ``file`` (else the report's ``source``) is the path as given when the
@@ -194,6 +194,8 @@ def view_for(field: FieldView, report: ReportView, base: Path | None = None) -> 
         path = Path(stored)
         if base is not None and not path.is_absolute():
             path = Path(base) / path
+        if ARCHIVE_MARK in stored and not path.exists() and inputs is not None:
+            path = _member(inputs, stored, report.sha256) or path
         try:
             limits = Limits.from_env()
             _stamp(path, limits)
@@ -207,6 +209,23 @@ def view_for(field: FieldView, report: ReportView, base: Path | None = None) -> 
         return source_view(path, fmt=report.format, encoding=report.encoding, page=field.page, bbox=field.bbox, span=field.span, xpath=field.xpath, image=field.image, limits=limits)
     except Exception as exc:
         return _none(f"cannot show the place: {type(exc).__name__}: {exc}")
+
+
+# Zip members are named ``archive.zip!member/path`` and extracted by the run into
+# ``OUT/.inputs/<archive digest>/member/path`` (``nianbao.inputs``).
+ARCHIVE_MARK = ".zip!"
+
+
+def _member(inputs: Path, stored: str, sha256: str | None) -> Path | None:
+    """The run's extracted copy of a zip member: the one under ``inputs`` with the report's sha256."""
+    member = stored.rsplit("!", 1)[1]
+    if not member or ".." in Path(member).parts or Path(member).is_absolute():
+        return None
+    found = [p for p in inputs.glob(f"*/{member}") if p.is_file()]
+    if sha256 is not None:
+        limits = Limits.from_env()
+        found = [p for p in found if _sha256(p, limits) == sha256]
+    return found[0] if len(found) == 1 else None
 
 
 def _why_unplaced(field: FieldView) -> str:
