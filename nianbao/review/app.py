@@ -8,6 +8,7 @@ page's shortcuts are in ``static/review.js`` and listed on every page.
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def create_app(settings: Settings) -> Starlette:
         return ResultsStore(settings.store)
 
     def queue(request: Request) -> Response:
-        with _closing(store()) as s:
+        with closing(store()) as s:
             items = s.queue(limit=QUEUE_PAGE)
             reports = s.reports()
         return page(request, "queue.html", items=items, reports=reports, field_url=field_url)
@@ -64,7 +65,7 @@ def create_app(settings: Settings) -> Starlette:
         return _render_field(request, rid, key)
 
     def _render_field(request: Request, rid: int, key: str, *, error: str = "", status: int = 200) -> Response:
-        with _closing(store()) as s:
+        with closing(store()) as s:
             try:
                 report = s.report(rid)
                 field = report.field(key)
@@ -97,7 +98,7 @@ def create_app(settings: Settings) -> Starlette:
 
     def source_png(request: Request) -> Response:
         rid, key = int(request.path_params["rid"]), request.path_params["key"]
-        with _closing(store()) as s:
+        with closing(store()) as s:
             try:
                 report = s.report(rid)
                 field = report.field(key)
@@ -112,10 +113,10 @@ def create_app(settings: Settings) -> Starlette:
         rid, key = int(request.path_params["rid"]), request.path_params["key"]
         form = await request.form()
         if not csrf_ok(request, form.get(CSRF_FIELD)):
-            return Response("the form is stale or came from another site: reload the page", status_code=403)
+            return _forged()
         action = str(form.get("action", ""))
         why = str(form.get("why", ""))
-        with _closing(store()) as s:
+        with closing(store()) as s:
             try:
                 if action == "skip":
                     nxt = _next(s, rid, key)
@@ -137,9 +138,9 @@ def create_app(settings: Settings) -> Starlette:
         rid = int(request.path_params["rid"])
         form = await request.form()
         if not csrf_ok(request, form.get(CSRF_FIELD)):
-            return Response("the form is stale or came from another site: reload the page", status_code=403)
+            return _forged()
         back = str(form.get("back", ""))
-        with _closing(store()) as s:
+        with closing(store()) as s:
             report = s.report(rid)
             current = {f.key: f for f in report.fields}
             changed = [(k[5:], str(v).strip()) for k, v in form.multi_items() if k.startswith("cell:") and k[5:] in current and str(v).strip() != cell_text(current[k[5:]])]
@@ -163,9 +164,9 @@ def create_app(settings: Settings) -> Starlette:
         rid, table, n = int(request.path_params["rid"]), request.path_params["table"], int(request.path_params["n"])
         form = await request.form()
         if not csrf_ok(request, form.get(CSRF_FIELD)):
-            return Response("the form is stale or came from another site: reload the page", status_code=403)
+            return _forged()
         back = str(form.get("back", ""))
-        with _closing(store()) as s:
+        with closing(store()) as s:
             repairs = _repairs(s, rid, table)
             if repairs is None or not 1 <= n <= len(repairs.suggestions):
                 return Response("that suggestion is gone: the table changed; reload the page", status_code=409)
@@ -183,8 +184,8 @@ def create_app(settings: Settings) -> Starlette:
         rid = int(request.path_params["rid"])
         form = await request.form()
         if not csrf_ok(request, form.get(CSRF_FIELD)):
-            return Response("the form is stale or came from another site: reload the page", status_code=403)
-        with _closing(store()) as s:
+            return _forged()
+        with closing(store()) as s:
             try:
                 s.set_review_state(rid, str(form.get("state", "")), reviewer=settings.reviewer, why=str(form.get("why", "")))
             except StoreError as exc:
@@ -205,6 +206,11 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes)
     app.add_middleware(Guard, token=settings.token)
     return app
+
+
+def _forged() -> Response:
+    """The answer to a form without this browser's CSRF token: stale, or posted from another site."""
+    return Response("the form is stale or came from another site: reload the page", status_code=403)
 
 
 def field_url(rid: int, key: str) -> str:
@@ -249,12 +255,3 @@ def _repairs(s: ResultsStore, rid: int, table: str | None) -> RepairReport | Non
     return suggest_report(report, limit=SUGGESTIONS).get(table)
 
 
-class _closing:
-    def __init__(self, s: ResultsStore) -> None:
-        self.s = s
-
-    def __enter__(self) -> ResultsStore:
-        return self.s
-
-    def __exit__(self, *exc: object) -> None:
-        self.s.close()
